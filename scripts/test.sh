@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds cove and runs every test with CTest:
+#   1. build/       all tests (unit, sandbox escape suite, integration)
+#   2. build-asan/  unit tests again under AddressSanitizer + UBSan
+# Prints the CTest summary of each run; exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+
+build() {  # dir, extra cmake args...
+  local dir=$1; shift
+  local log="$root/$dir.log"
+  mkdir -p "$root/$dir"
+  if ! { cmake -S "$root" -B "$root/$dir" -G Ninja "$@" && cmake --build "$root/$dir" -j "$jobs"; } \
+      >"$log" 2>&1; then
+    grep -E -A5 "error|FAILED" "$log" | head -n 60 >&2 || tail -n 40 "$log" >&2
+    echo "test: build of $dir failed (full log: $dir.log)" >&2
+    exit 1
+  fi
+}
+
+status=0
+echo "== build/: all tests"
+build build
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 300) || status=1
+
+echo "== build-asan/: unit tests under ASan/UBSan"
+build build-asan -DCOVE_SANITIZE=ON -DCOVE_BUILD_BENCH=OFF
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L unit --timeout 300) || status=1
+
+exit $status
