@@ -1,0 +1,7 @@
+#include "runtime/version.hpp"
+
+namespace cove {
+
+const char* version() { return "0.1.0"; }
+
+}  // namespace cove
