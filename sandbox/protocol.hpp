@@ -30,8 +30,8 @@ enum class Type : uint32_t {
 };
 
 enum class MountKind : uint32_t {
-  kBind = 1,     // source (host path, or path in the new root) -> target
-  kTmpfs = 2,    // data = tmpfs options
+  kBind = 1,   // source (host path, or path in the new root) -> target
+  kTmpfs = 2,  // data = tmpfs options
   kProc = 3,
   kDevpts = 4,   // data = devpts options
   kSymlink = 5,  // target -> data
@@ -66,7 +66,10 @@ struct Rlimit {
 
 struct Setup {
   std::string hostname;
-  uint32_t uid = 0;  // the sandbox user commands run as (inside ids)
+  uint32_t init_uid = 0;  // init's own ids inside: 0 when the supervisor is root
+  uint32_t init_gid = 0;
+  uint32_t clear_groups = 1;  // setgroups() is allowed in the namespace: drop host groups
+  uint32_t uid = 0;           // the sandbox user commands run as (inside ids)
   uint32_t gid = 0;
   std::vector<MountOp> mounts;
   std::vector<Rlimit> rlimits;
@@ -77,8 +80,8 @@ enum SpawnFlag : uint32_t {
   kStdinFd = 1u << 0,  // which of stdin/stdout/stderr arrive as SCM_RIGHTS (in that order)
   kStdoutFd = 1u << 1,
   kStderrFd = 1u << 2,
-  kControllingTty = 1u << 3,     // make stdin the command's controlling terminal
-  kKeepGroupOnExit = 1u << 4,    // do not kill the rest of the process group on exit
+  kControllingTty = 1u << 3,   // make stdin the command's controlling terminal
+  kKeepGroupOnExit = 1u << 4,  // do not kill the rest of the process group on exit
 };
 
 struct Spawn {
@@ -110,7 +113,8 @@ class Writer {
   }
   Writer& strs(const std::vector<std::string>& v) {
     u32(static_cast<uint32_t>(v.size()));
-    for (const auto& s : v) str(s);
+    for (const auto& s : v)
+      str(s);
     return *this;
   }
   const std::string& bytes() const { return buf_; }
@@ -143,7 +147,8 @@ class Reader {
     std::vector<std::string> v;
     if (!ok_ || n > b_.size() - pos_) return fail<std::vector<std::string>>();
     v.reserve(n);
-    for (uint32_t i = 0; i < n && ok_; ++i) v.push_back(str());
+    for (uint32_t i = 0; i < n && ok_; ++i)
+      v.push_back(str());
     return v;
   }
   bool ok() const { return ok_; }
@@ -169,12 +174,18 @@ class Reader {
 
 inline std::string encode(const Setup& s) {
   Writer w(Type::kSetup);
-  w.str(s.hostname).u32(s.uid).u32(s.gid).u32(static_cast<uint32_t>(s.mounts.size()));
+  w.str(s.hostname).u32(s.init_uid).u32(s.init_gid).u32(s.clear_groups);
+  w.u32(s.uid).u32(s.gid).u32(static_cast<uint32_t>(s.mounts.size()));
   for (const auto& m : s.mounts)
-    w.u32(static_cast<uint32_t>(m.kind)).u32(m.flags).u32(m.mode).str(m.source).str(m.target).str(
-        m.data);
+    w.u32(static_cast<uint32_t>(m.kind))
+        .u32(m.flags)
+        .u32(m.mode)
+        .str(m.source)
+        .str(m.target)
+        .str(m.data);
   w.u32(static_cast<uint32_t>(s.rlimits.size()));
-  for (const auto& r : s.rlimits) w.u32(r.resource).u64(r.soft).u64(r.hard);
+  for (const auto& r : s.rlimits)
+    w.u32(r.resource).u64(r.soft).u64(r.hard);
   w.str(s.seccomp_bpf);
   return w.bytes();
 }
@@ -182,6 +193,9 @@ inline std::string encode(const Setup& s) {
 // Decodes the body after the type word.
 inline bool decode(Reader& r, Setup& s) {
   s.hostname = r.str();
+  s.init_uid = r.u32();
+  s.init_gid = r.u32();
+  s.clear_groups = r.u32();
   s.uid = r.u32();
   s.gid = r.u32();
   uint32_t n = r.u32();
@@ -225,8 +239,10 @@ inline bool decode(Reader& r, Spawn& s) {
 
 inline std::string encode(const Exited& e) {
   Writer w(Type::kExited);
-  w.u32(e.id).u32(static_cast<uint32_t>(e.code)).u32(static_cast<uint32_t>(e.signal)).u32(
-      e.timed_out);
+  w.u32(e.id)
+      .u32(static_cast<uint32_t>(e.code))
+      .u32(static_cast<uint32_t>(e.signal))
+      .u32(e.timed_out);
   return w.bytes();
 }
 

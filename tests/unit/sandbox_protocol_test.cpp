@@ -1,6 +1,6 @@
-#include "sandbox/protocol.hpp"
-
 #include <gtest/gtest.h>
+
+#include "sandbox/protocol.hpp"
 
 namespace w = cove::sandbox::wire;
 

@@ -1,0 +1,54 @@
+#include "sandbox/id_map.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "sandbox/error.hpp"
+#include "sandbox/fd.hpp"
+
+namespace cove::sandbox {
+namespace {
+
+constexpr const char* kStep = "user namespace";
+
+void write_proc_file(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_errno(kStep, "open " + path, errno);
+  ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n != static_cast<ssize_t>(text.size()))
+    throw_errno(kStep, "write " + path, n < 0 ? errno : EIO);
+}
+
+}  // namespace
+
+IdMapping plan_id_mapping(const Identity& id, uid_t supervisor_uid, gid_t supervisor_gid) {
+  if (id.count == 0 || id.user >= id.count)
+    throw SandboxError(kStep, "sandbox user " + std::to_string(id.user) +
+                                  " is outside the mapped range of " + std::to_string(id.count));
+  IdMapping m;
+  if (supervisor_uid == 0) {
+    if (id.host_base == 0)
+      throw SandboxError(kStep, "refusing to map sandbox ids onto host uid 0 (host_base is 0)");
+    if (uint64_t{id.host_base} + id.count > uint64_t{UINT32_MAX})
+      throw SandboxError(kStep, "host id range overflows 32 bits");
+    std::string line = "0 " + std::to_string(id.host_base) + " " + std::to_string(id.count) + "\n";
+    m.uid_map = m.gid_map = line;
+    m.init_uid = m.init_gid = 0;
+  } else {
+    // Unprivileged: one id only, the supervisor's own, which becomes the sandbox user.
+    m.uid_map = std::to_string(id.user) + " " + std::to_string(supervisor_uid) + " 1\n";
+    m.gid_map = std::to_string(id.user) + " " + std::to_string(supervisor_gid) + " 1\n";
+    m.deny_setgroups = true;
+    m.init_uid = m.init_gid = id.user;
+  }
+  return m;
+}
+
+void write_id_mapping(pid_t pid, const IdMapping& m) {
+  if (m.deny_setgroups) write_proc_file(pid, "setgroups", "deny");
+  write_proc_file(pid, "uid_map", m.uid_map);
+  write_proc_file(pid, "gid_map", m.gid_map);
+}
+
+}  // namespace cove::sandbox

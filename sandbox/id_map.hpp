@@ -1,0 +1,29 @@
+// User namespace id maps: which host ids the sandbox's ids stand for.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "sandbox/spec.hpp"
+
+namespace cove::sandbox {
+
+struct IdMapping {
+  std::string uid_map;  // contents for /proc/PID/uid_map
+  std::string gid_map;
+  bool deny_setgroups = false;  // write "deny" to /proc/PID/setgroups first
+  uint32_t init_uid = 0;        // the ids init takes inside the namespace
+  uint32_t init_gid = 0;
+};
+
+// The mapping for `id`. A privileged supervisor (host root) maps the whole range
+// [host_base, host_base + count); an unprivileged one can only map its own uid, which then
+// stands for the sandbox user. Throws SandboxError("user namespace", ...) when `id` would map
+// anything onto host uid 0 or overflows.
+IdMapping plan_id_mapping(const Identity& id, uid_t supervisor_uid, gid_t supervisor_gid);
+
+// Writes the maps of the (not yet released) process `pid`.
+void write_id_mapping(pid_t pid, const IdMapping& m);
+
+}  // namespace cove::sandbox

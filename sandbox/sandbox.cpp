@@ -1,0 +1,262 @@
+#include "sandbox/sandbox.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "sandbox/id_map.hpp"
+#include "sandbox/mount_plan.hpp"
+#include "sandbox/namespaces.hpp"
+#include "sandbox/protocol.hpp"
+#include "sandbox/rlimits.hpp"
+#include "sandbox/seccomp_policy.hpp"
+
+namespace cove::sandbox {
+namespace {
+
+constexpr size_t kReplyBuffer = 64 * 1024;
+
+const CgroupLayout& cgroup_layout() {
+  static const CgroupLayout layout = CgroupLayout::discover();
+  return layout;
+}
+
+std::string unique_name() {
+  static std::atomic<uint64_t> counter{0};
+  return "cove-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+// init reports failures as "<layer>: <detail>"; keep the layer as the error's step.
+SandboxError setup_error(const std::string& message) {
+  size_t colon = message.find(':');
+  if (colon == std::string::npos) return SandboxError("init", message);
+  size_t start = message.find_first_not_of(' ', colon + 1);
+  return SandboxError(message.substr(0, colon),
+                      message.substr(start == std::string::npos ? colon + 1 : start));
+}
+
+bool receive(int sock, std::string& msg) {
+  msg.resize(kReplyBuffer);
+  ssize_t n;
+  do
+    n = ::recv(sock, msg.data(), msg.size(), 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  msg.resize(static_cast<size_t>(n));
+  return true;
+}
+
+wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
+  wire::Setup s;
+  s.hostname = spec.hostname;
+  s.init_uid = ids.init_uid;
+  s.init_gid = ids.init_gid;
+  s.clear_groups = ids.deny_setgroups ? 0 : 1;
+  s.uid = spec.identity.user;
+  s.gid = spec.identity.user;
+  s.mounts = build_mount_plan(spec, HostView::real());
+  s.rlimits = rlimits_for(spec.limits);
+  s.seccomp_bpf = seccomp::default_program();
+  return s;
+}
+
+}  // namespace
+
+std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
+  std::unique_ptr<Sandbox> sb(new Sandbox(requested));
+  SandboxSpec& spec = sb->spec_;
+  if (spec.name.empty()) spec.name = unique_name();
+
+  // The containment, in order. Everything that can be decided without a process is decided
+  // first, so a bad spec fails before any namespace exists.
+  IdMapping ids = plan_id_mapping(spec.identity, ::geteuid(), ::getegid());  // who it is
+  const std::string setup = wire::encode(setup_for(spec, ids));  // root fs, rlimits, seccomp
+  sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    throw_errno("init", "socketpair", errno);
+  sb->control_.reset(pair[0]);
+  UniqueFd theirs(pair[1]);
+  int buf = static_cast<int>(wire::kMaxMessage) * 2;
+  for (int fd : pair)
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns
+  theirs.reset();
+  write_id_mapping(sb->init_pid_, ids);  // never host uid 0
+  sb->cgroup_->attach(sb->init_pid_);    // before init's cgroup namespace
+  sb->send(setup, nullptr, 0);           // init builds the rest from inside
+
+  std::string reply;
+  if (!receive(sb->control_.get(), reply))
+    throw SandboxError("init", "the sandbox init exited during setup");
+  wire::Reader r(reply);
+  switch (r.type()) {
+    case wire::Type::kReady:
+      return sb;
+    case wire::Type::kSetupFailed: {
+      r.u32();  // id
+      r.u32();  // errno
+      throw setup_error(r.str());
+    }
+    default:
+      throw SandboxError("init", "unexpected reply during setup");
+  }
+}
+
+Sandbox::~Sandbox() {
+  control_.reset();
+  if (init_pid_ > 0) {
+    // init is pid 1 of the sandbox: when it dies, the kernel kills everything inside.
+    ::kill(init_pid_, SIGKILL);
+    while (::waitpid(init_pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void Sandbox::send(const std::string& msg, const int* fds, size_t nfds) {
+  iovec iov{const_cast<char*>(msg.data()), msg.size()};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)];
+  if (nfds > 0) {
+    mh.msg_control = control;
+    mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  }
+  ssize_t n;
+  do
+    n = ::sendmsg(control_.get(), &mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EMSGSIZE) throw SpawnError("arguments and environment are too large", E2BIG);
+    throw_errno("sandbox", "send to init", errno);
+  }
+}
+
+template <class Done>
+void Sandbox::await(std::unique_lock<std::mutex>& lock, Done done) {
+  while (!done() && !dead_) {
+    if (reading_) {
+      cv_.wait(lock);
+      continue;
+    }
+    reading_ = true;
+    lock.unlock();
+    std::string msg;
+    bool ok = receive(control_.get(), msg);
+    lock.lock();
+    reading_ = false;
+    if (ok)
+      dispatch(msg);
+    else
+      dead_ = true;
+    cv_.notify_all();
+  }
+}
+
+void Sandbox::dispatch(const std::string& msg) {
+  wire::Reader r(msg);
+  switch (r.type()) {
+    case wire::Type::kSpawned: {
+      uint32_t id = r.u32();
+      pid_t pid = static_cast<pid_t>(r.u32());
+      if (auto it = pending_.find(id); r.ok() && it != pending_.end()) {
+        it->second.spawned = true;
+        it->second.pid = pid;
+      }
+      return;
+    }
+    case wire::Type::kSpawnFailed: {
+      uint32_t id = r.u32();
+      int err = static_cast<int>(r.u32());
+      std::string text = r.str();
+      if (auto it = pending_.find(id); r.ok() && it != pending_.end()) {
+        it->second.error = err;
+        it->second.failure = text.empty() ? "spawn failed" : text;
+      }
+      return;
+    }
+    case wire::Type::kExited: {
+      wire::Exited e;
+      if (!wire::decode(r, e)) return;
+      if (auto it = pending_.find(e.id); it != pending_.end()) {
+        it->second.exited = true;
+        it->second.status = ExitStatus{e.code, e.signal, e.timed_out != 0};
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+Sandbox::Command Sandbox::spawn(const SpawnRequest& req) {
+  if (req.argv.empty()) throw SpawnError("empty command", EINVAL);
+  wire::Spawn msg;
+  msg.timeout_ms = static_cast<uint64_t>(req.timeout.count());
+  msg.cwd = req.cwd.empty() ? "/" : req.cwd;
+  msg.argv = req.argv;
+  msg.env = req.env;
+  int fds[3];
+  size_t nfds = 0;
+  for (int i = 0; i < 3; ++i) {
+    int fd = i == 0 ? req.stdin_fd : i == 1 ? req.stdout_fd : req.stderr_fd;
+    if (fd < 0) continue;
+    msg.flags |= wire::kStdinFd << i;
+    fds[nfds++] = fd;
+  }
+  if (req.controlling_tty) msg.flags |= wire::kControllingTty;
+  if (req.keep_group) msg.flags |= wire::kKeepGroupOnExit;
+
+  std::unique_lock lock(mu_);
+  if (dead_) throw SandboxError("sandbox", "the sandbox init is gone");
+  msg.id = next_id_++;
+  Pending& p = pending_[msg.id];
+  try {
+    send(wire::encode(msg), fds, nfds);
+  } catch (...) {
+    pending_.erase(msg.id);
+    throw;
+  }
+  await(lock, [&] { return p.spawned || !p.failure.empty(); });
+  if (p.spawned) return Command{msg.id, p.pid};
+  std::string failure = p.failure;
+  int error = p.error;
+  pending_.erase(msg.id);
+  if (failure.empty()) throw SandboxError("sandbox", "the sandbox init is gone");
+  throw SpawnError(failure, error);
+}
+
+ExitStatus Sandbox::wait(const Command& cmd) {
+  std::unique_lock lock(mu_);
+  auto it = pending_.find(cmd.id);
+  if (it == pending_.end()) throw SandboxError("sandbox", "unknown or already waited-for command");
+  Pending& p = it->second;
+  await(lock, [&] { return p.exited; });
+  if (!p.exited) {
+    pending_.erase(it);
+    throw SandboxError("sandbox", "the sandbox init is gone");
+  }
+  ExitStatus status = p.status;
+  pending_.erase(it);
+  return status;
+}
+
+void Sandbox::signal(const Command& cmd, int sig) {
+  wire::Writer w(wire::Type::kSignal);
+  w.u32(cmd.id).u32(static_cast<uint32_t>(sig));
+  std::lock_guard lock(mu_);
+  if (!dead_) send(w.bytes(), nullptr, 0);
+}
+
+}  // namespace cove::sandbox

@@ -1,0 +1,94 @@
+// A session's sandbox: built once, then runs any number of commands.
+//
+//   auto sb = Sandbox::start(spec);                // namespaces, cgroups, root fs, init
+//   ExitStatus st = sb->run({.argv = {"make"}, .env = env, .cwd = "/workspace/repo"});
+//
+// Thread-safe: spawn/wait/signal may be called from several threads. Destroying the Sandbox
+// (or the death of the cove process) kills every process inside it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "sandbox/cgroup.hpp"
+#include "sandbox/error.hpp"
+#include "sandbox/fd.hpp"
+#include "sandbox/spec.hpp"
+
+namespace cove::sandbox {
+
+// A command could not be started (exec failed, bad cwd, ...). error() is the errno.
+class SpawnError : public SandboxError {
+ public:
+  SpawnError(const std::string& reason, int error) : SandboxError("spawn", reason), error_(error) {}
+  int error() const { return error_; }
+
+ private:
+  int error_;
+};
+
+class Sandbox {
+ public:
+  // A running command; `pid` is its pid inside the sandbox.
+  struct Command {
+    uint32_t id = 0;
+    pid_t pid = 0;
+  };
+
+  // Builds the sandbox. If any layer cannot be set up, throws SandboxError naming it (and
+  // nothing has run). Call from a long-lived thread (see namespaces.hpp).
+  static std::unique_ptr<Sandbox> start(const SandboxSpec& spec);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Starts a command through the sandbox's init. Throws SpawnError, or SandboxError when
+  // the sandbox is gone.
+  Command spawn(const SpawnRequest& request);
+  // Waits for a spawned command to end. Each command is waited for once.
+  ExitStatus wait(const Command& command);
+  // Sends `sig` to the command's process group.
+  void signal(const Command& command, int sig);
+  ExitStatus run(const SpawnRequest& request) { return wait(spawn(request)); }
+
+  const SandboxSpec& spec() const { return spec_; }
+  pid_t init_pid() const { return init_pid_; }
+  const Cgroup& cgroup() const { return *cgroup_; }
+
+ private:
+  struct Pending {
+    bool spawned = false;
+    bool exited = false;
+    pid_t pid = 0;
+    int error = 0;
+    std::string failure;
+    ExitStatus status;
+  };
+
+  explicit Sandbox(SandboxSpec spec) : spec_(std::move(spec)) {}
+  void send(const std::string& msg, const int* fds, size_t nfds);
+  // Reads init's messages until `done` holds or init is gone; one reader at a time.
+  template <class Done>
+  void await(std::unique_lock<std::mutex>& lock, Done done);
+  void dispatch(const std::string& msg);
+
+  SandboxSpec spec_;
+  std::optional<Cgroup> cgroup_;
+  UniqueFd control_;
+  pid_t init_pid_ = -1;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool reading_ = false;
+  bool dead_ = false;
+  uint32_t next_id_ = 1;
+  std::map<uint32_t, Pending> pending_;
+};
+
+}  // namespace cove::sandbox

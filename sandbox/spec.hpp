@@ -1,0 +1,73 @@
+// What a sandbox is made of: the caller's description of one session's isolation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cove::sandbox {
+
+// One bind from the host into the sandbox. Binds are always nosuid and nodev.
+struct Bind {
+  std::string source;  // absolute host path (file or directory)
+  std::string target;  // absolute path inside the sandbox, e.g. /workspace/repo
+  bool read_only = false;
+};
+
+// Resource limits, enforced with cgroups (memory, pids, cpu), tmpfs sizes and rlimits.
+struct Limits {
+  uint64_t memory_bytes = 2ull << 30;  // swap is always 0
+  uint32_t pids = 1024;
+  double cpus = 0;                    // CPU bandwidth in cores; 0 = all online cores
+  uint64_t tmp_bytes = 512ull << 20;  // size of /tmp and /dev/shm (each)
+  uint32_t open_files = 4096;         // RLIMIT_NOFILE
+};
+
+// Who the sandbox is. Inside ids [0, count) map to host ids [host_base, host_base + count);
+// commands run as `user` inside, i.e. host uid host_base + user. host_base is never 0, so
+// nothing in a sandbox ever acts as host root. Checkouts a sandbox writes must be owned by
+// host_uid() / host_gid().
+struct Identity {
+  uint32_t host_base = 1'000'000;
+  uint32_t count = 65536;
+  uint32_t user = 1000;
+  std::string user_name = "cove";
+  std::string home = "/tmp";
+
+  uint32_t host_uid() const { return host_base + user; }
+  uint32_t host_gid() const { return host_base + user; }
+};
+
+struct SandboxSpec {
+  std::string name;  // used for the cgroup name; generated when empty
+  std::string hostname = "cove";
+  std::vector<Bind> binds;
+  Limits limits;
+  Identity identity;
+};
+
+// A command to run inside an existing sandbox.
+struct SpawnRequest {
+  std::vector<std::string> argv;  // argv[0] is searched in the PATH of `env` unless it has a '/'
+  std::vector<std::string> env;   // the whole environment, "K=V" (nothing is inherited)
+  std::string cwd = "/";
+  // stdio for the command; -1 means /dev/null. The fds are duplicated, the caller keeps them.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  std::chrono::milliseconds timeout{0};  // 0 = none; on expiry the process group is killed
+  bool controlling_tty = false;          // stdin is a terminal that becomes the controlling tty
+  bool keep_group = false;               // leave the rest of the process group running after exit
+};
+
+struct ExitStatus {
+  int code = -1;   // exit code when it exited normally, else -1
+  int signal = 0;  // the signal that killed it, else 0
+  bool timed_out = false;
+
+  // The shell convention: the exit code, or 128 + signal.
+  int shell_code() const { return signal ? 128 + signal : code; }
+};
+
+}  // namespace cove::sandbox
