@@ -45,8 +45,10 @@ struct Options {
 };
 
 void add_options(CLI::App* cmd, Options& o) {
+  // Repeatable options take one value per occurrence, so they never swallow the command.
   cmd->add_option("--bind", o.binds, "Bind SRC into the sandbox at DST (SRC:DST[:ro])")
-      ->type_name("SRC:DST[:ro]");
+      ->type_name("SRC:DST[:ro]")
+      ->allow_extra_args(false);
   cmd->add_option("--memory", o.memory, "Memory limit, swap excluded (default 2G)")
       ->type_name("SIZE");
   cmd->add_option("--pids", o.pids, "Maximum number of processes (default 1024)");
@@ -57,7 +59,8 @@ void add_options(CLI::App* cmd, Options& o) {
   cmd->add_option("--workdir", o.workdir,
                   "Working directory (default: the first bind's target, else /tmp)");
   cmd->add_option("--env", o.env, "Set K=V, or pass K through from this environment")
-      ->type_name("K[=V]");
+      ->type_name("K[=V]")
+      ->allow_extra_args(false);
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -294,16 +297,26 @@ void add_sandbox_commands(CLI::App& app, int& exit_code) {
   static Options run_opts, shell_opts;
 
   auto* run = sandbox->add_subcommand(
-      "run", "Run CMD in a fresh sandbox; stdio passes through, its exit code is cove's");
+      "run",
+      "Run CMD in a fresh sandbox: cove sandbox run [OPTIONS] [--] CMD [ARGS...]\n"
+      "stdio passes through; the exit code is CMD's (128+N when killed by signal N)");
   add_options(run, run_opts);
-  run->add_option("command", run_opts.command, "The command and its arguments (after --)")
-      ->required();
-  run->callback([&] { exit_code = run_command(run_opts); });
+  // Everything from the first non-option word on is the command (a leading -- is optional).
+  run->prefix_command();
+  run->callback([&, run] {
+    run_opts.command = run->remaining();
+    exit_code = run_command(run_opts);
+  });
 
-  auto* shell = sandbox->add_subcommand("shell", "Open an interactive shell in a fresh sandbox");
+  auto* shell = sandbox->add_subcommand("shell",
+                                        "Open an interactive shell in a fresh sandbox: cove "
+                                        "sandbox shell [OPTIONS] [-- SHELL ARGS...]");
   add_options(shell, shell_opts);
-  shell->add_option("command", shell_opts.command, "Shell to run (default: /bin/bash -i)");
-  shell->callback([&] { exit_code = run_shell(shell_opts); });
+  shell->prefix_command();
+  shell->callback([&, shell] {
+    shell_opts.command = shell->remaining();
+    exit_code = run_shell(shell_opts);
+  });
 }
 
 }  // namespace cove::cli

@@ -11,6 +11,17 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
   cove::cli::add_sandbox_commands(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;  // usage error
+  }
   return exit_code;
 }

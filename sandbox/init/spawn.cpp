@@ -3,6 +3,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ std::string search_path(const std::vector<std::string>& env) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig = 1; sig < NSIG; ++sig)
     ::signal(sig, SIG_DFL);
+  ::umask(022);  // init builds the root with umask 0
   if (::setsid() < 0) fail("setsid", errno);
   for (int i = 0; i < 3; ++i)
     if (ctx.stdio[i] >= 0 && ::dup2(ctx.stdio[i], i) < 0) fail("dup2 stdio", errno);
