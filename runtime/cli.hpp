@@ -2,11 +2,19 @@
 // callbacks set the process exit code through the returned reference.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace CLI {
 class App;
 }
 
 namespace cove::cli {
+
+// The words after the first standalone "--" on the command line (the command a subcommand
+// runs), split off before CLI11 parses the rest.
+const std::vector<std::string>& trailing_args();
+void set_trailing_args(std::vector<std::string> args);
 
 // `cove sandbox run|shell`: run commands in a fresh sandbox.
 void add_sandbox_commands(CLI::App& app, int& exit_code);

@@ -305,6 +305,8 @@ void add_sandbox_commands(CLI::App& app, int& exit_code) {
   run->prefix_command();
   run->callback([&, run] {
     run_opts.command = run->remaining();
+    for (const auto& w : trailing_args())
+      run_opts.command.push_back(w);
     exit_code = run_command(run_opts);
   });
 
@@ -315,6 +317,8 @@ void add_sandbox_commands(CLI::App& app, int& exit_code) {
   shell->prefix_command();
   shell->callback([&, shell] {
     shell_opts.command = shell->remaining();
+    for (const auto& w : trailing_args())
+      shell_opts.command.push_back(w);
     exit_code = run_shell(shell_opts);
   });
 }

@@ -1,9 +1,22 @@
 // The cove command line: one binary for the daemon, the sandbox and the tools around them.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "runtime/cli.hpp"
 #include "runtime/version.hpp"
+
+namespace {
+std::vector<std::string> g_trailing;
+}
+
+const std::vector<std::string>& cove::cli::trailing_args() {
+  return g_trailing;
+}
+void cove::cli::set_trailing_args(std::vector<std::string> args) {
+  g_trailing = std::move(args);
+}
 
 int main(int argc, char** argv) {
   CLI::App app{"cove: run AI-agent sessions locally behind the Managed Agents API"};
@@ -11,8 +24,17 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
   cove::cli::add_sandbox_commands(app, exit_code);
+
+  // CLI11 cannot hand a subcommand everything after "--"; split it off here.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  auto dashdash = std::find(words.begin(), words.end(), "--");
+  if (dashdash != words.end()) {
+    cove::cli::set_trailing_args({dashdash + 1, words.end()});
+    words.erase(dashdash, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 parses a reversed vector
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

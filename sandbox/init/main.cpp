@@ -34,6 +34,7 @@ int main() {
   const int sock = w::kControlFd;
   // Die with the supervisor; hold nothing of it but the control socket.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  ::prctl(PR_SET_NAME, "cove-init", 0, 0, 0);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3; ++fd)
     ::dup2(null, fd);

@@ -1,0 +1,126 @@
+#include "tests/sandbox/harness.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace cove::test {
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+Output run(sandbox::Sandbox& box, const std::vector<std::string>& argv, RunOptions opts) {
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe2 failed");
+  sandbox::SpawnRequest req;
+  req.argv = argv;
+  req.env = opts.env.empty() ? std::vector<std::string>{"PATH=/usr/local/bin:/usr/bin:/bin",
+                                                        "HOME=/tmp", "LANG=C.UTF-8"}
+                             : opts.env;
+  req.cwd = opts.cwd;
+  req.timeout = opts.timeout;
+  req.stdin_fd = in[0];
+  req.stdout_fd = out[1];
+  req.stderr_fd = err[1];
+  Output result;
+  sandbox::Sandbox::Command cmd;
+  try {
+    cmd = box.spawn(req);
+  } catch (...) {
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]})
+      ::close(fd);
+    throw;
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  std::thread writer([fd = in[1], input = opts.input] {
+    ssize_t ignored = ::write(fd, input.data(), input.size());
+    (void)ignored;
+    ::close(fd);
+  });
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open = 2;
+  char buf[8192];
+  while (open > 0) {
+    if (::poll(fds, 2, -1) < 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  writer.join();
+  result.status = box.wait(cmd);
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) result.kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return result;
+}
+
+Output sh(sandbox::Sandbox& box, const std::string& script, RunOptions opts) {
+  return run(box, {"/bin/bash", "-c", script}, std::move(opts));
+}
+
+sandbox::SandboxSpec probe_spec(const std::string& workspace) {
+  sandbox::SandboxSpec spec;
+  spec.binds.push_back({COVE_PROBE_PATH, kProbe, true});
+  if (!workspace.empty()) {
+    give_to_sandbox_user(workspace, spec);
+    spec.binds.push_back({workspace, kWorkspace, false});
+  }
+  return spec;
+}
+
+void give_to_sandbox_user(const std::string& dir, const sandbox::SandboxSpec& spec) {
+  if (::chown(dir.c_str(), spec.identity.host_uid(), spec.identity.host_gid()) != 0)
+    throw std::runtime_error("chown " + dir + " failed");
+}
+
+std::vector<pid_t> host_pids(const sandbox::Sandbox& box) {
+  std::set<pid_t> pids;
+  for (const auto& dir : box.cgroup().dirs()) {
+    std::ifstream procs(dir + "/cgroup.procs");
+    for (pid_t pid; procs >> pid;)
+      pids.insert(pid);
+  }
+  return {pids.begin(), pids.end()};
+}
+
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string skip, state;
+  stat >> skip >> skip >> state;
+  return state != "Z";
+}
+
+}  // namespace cove::test

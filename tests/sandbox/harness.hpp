@@ -1,0 +1,62 @@
+// Helpers for tests that run commands in real sandboxes (root required).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sandbox/sandbox.hpp"
+
+namespace cove::test {
+
+// A host directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "cove-test");
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Output {
+  sandbox::ExitStatus status;
+  std::string out, err;
+  // `name=value` lines of out.
+  std::map<std::string, std::string> kv;
+  std::string at(const std::string& key) const {
+    auto it = kv.find(key);
+    return it == kv.end() ? "<missing " + key + ">" : it->second;
+  }
+};
+
+struct RunOptions {
+  std::string cwd = "/tmp";
+  std::chrono::milliseconds timeout{30000};
+  std::string input;
+  std::vector<std::string> env;
+};
+
+// Runs argv in `box`, capturing stdout and stderr.
+Output run(sandbox::Sandbox& box, const std::vector<std::string>& argv, RunOptions opts = {});
+// Shorthand for `bash -c script`.
+Output sh(sandbox::Sandbox& box, const std::string& script, RunOptions opts = {});
+
+// Where escape_test binds the probe binary inside the sandbox.
+inline constexpr const char* kProbe = "/opt/cove/probe";
+inline constexpr const char* kWorkspace = "/workspace/repo";
+
+// A spec with the probe bound read-only and `workspace` (owned by the sandbox user) bound
+// read-write at kWorkspace.
+sandbox::SandboxSpec probe_spec(const std::string& workspace);
+// Makes `dir` owned by the sandbox user of `spec`.
+void give_to_sandbox_user(const std::string& dir, const sandbox::SandboxSpec& spec);
+
+// Every host pid currently in the sandbox's cgroups.
+std::vector<pid_t> host_pids(const sandbox::Sandbox& box);
+bool alive(pid_t pid);
+
+}  // namespace cove::test
