@@ -230,42 +230,61 @@ int run_command(const Options& o) {
   }
 }
 
-// Copies between the user's terminal and the shell's pseudo-terminal until the shell ends.
+// Copies between the user's terminal and the shell's pseudo-terminal until the shell ends,
+// passing window size changes along.
 void relay(int master) {
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  ::pthread_sigmask(SIG_BLOCK, &winch, nullptr);
+  int resized = ::signalfd(-1, &winch, SFD_CLOEXEC);
   char buf[4096];
   for (;;) {
-    pollfd p[2] = {{0, POLLIN, 0}, {master, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
+    pollfd p[3] = {{0, POLLIN, 0}, {master, POLLIN, 0}, {resized, POLLIN, 0}};
+    if (::poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      break;
+    }
+    if (p[2].revents & POLLIN) {
+      signalfd_siginfo info;
+      winsize ws;
+      if (::read(resized, &info, sizeof info) > 0 && ::ioctl(0, TIOCGWINSZ, &ws) == 0)
+        ::ioctl(master, TIOCSWINSZ, &ws);
     }
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(master, buf, sizeof buf);
-      if (n <= 0) return;  // EIO: every process holding the terminal is gone
-      if (::write(1, buf, static_cast<size_t>(n)) < 0) return;
+      if (n <= 0) break;  // EIO: every process holding the terminal is gone
+      if (::write(1, buf, static_cast<size_t>(n)) < 0) break;
     }
     if (p[0].revents & POLLIN) {
       ssize_t n = ::read(0, buf, sizeof buf);
-      if (n <= 0) return;
-      if (::write(master, buf, static_cast<size_t>(n)) < 0) return;
+      if (n <= 0) break;
+      if (::write(master, buf, static_cast<size_t>(n)) < 0) break;
     }
   }
+  ::close(resized);
 }
 
 int run_shell(Options o) {
   if (o.command.empty()) o.command = {"/bin/bash", "-i"};
   if (!::isatty(0)) return run_command(o);
   sb::SandboxSpec spec = make_spec(o);
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
-    std::fprintf(stderr, "cove: cannot allocate a pseudo-terminal: %s\n", std::strerror(errno));
-    return kSandboxFailed;
-  }
-  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  winsize ws;
-  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(slave, TIOCSWINSZ, &ws);
   auto box = start_or_report(spec);
   if (!box) return kSandboxFailed;
+  // The terminal comes from the sandbox's own devpts, so the shell sees /dev/pts/0 as its
+  // tty (ttyname, ps, job control) and no host pty is reachable from inside.
+  std::string ptmx = "/proc/" + std::to_string(box->init_pid()) + "/root/dev/pts/ptmx";
+  int master = ::open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int slave = master < 0 || ::unlockpt(master) != 0
+                  ? -1
+                  : ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    std::fprintf(stderr, "cove: sandbox: cannot open a terminal in the sandbox: %s\n",
+                 std::strerror(errno));
+    return kSandboxFailed;
+  }
+  winsize ws;
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(slave, TIOCSWINSZ, &ws);
   sb::SpawnRequest req;
   req.argv = o.command;
   req.env = make_env(o, spec);

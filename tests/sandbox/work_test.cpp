@@ -218,3 +218,19 @@ TEST(CoveCli, BadInputExitsNonZeroWithAClearLine) {
             "/etc\n");
   EXPECT_EQ(cove_cli({"sandbox", "run"}).code, 2);
 }
+
+TEST(CoveCli, ShellGetsATerminalOfTheSandboxsOwn) {
+  // script(1) gives cove a terminal, as a user's would be.
+  std::string inner = std::string(COVE_BINARY) + " sandbox shell -- /bin/sh -c 'tty; exit 3'";
+  Cli o = [&] {
+    cove::test::TempDir tmp;
+    std::string out = tmp.path() + "/out";
+    int status =
+        std::system(("script -qec \"" + inner + "\" /dev/null </dev/null >" + out).c_str());
+    std::ifstream f(out);
+    return Cli{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+               std::string(std::istreambuf_iterator<char>(f), {}), ""};
+  }();
+  EXPECT_EQ(o.code, 3);
+  EXPECT_NE(o.out.find("/dev/pts/0"), std::string::npos) << o.out;
+}
