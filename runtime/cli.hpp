@@ -11,4 +11,7 @@ namespace cove::cli {
 // `cove sandbox run|shell`: run commands in a fresh sandbox.
 void add_sandbox_commands(CLI::App& app, int& exit_code);
 
+// `cove serve` (the Managed Agents API server) and `cove key`.
+void add_serve_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli
