@@ -136,6 +136,7 @@ struct HttpServer::Impl {
   asio::awaitable<void> serve(beast::tcp_stream stream);
   asio::awaitable<HttpResponse> call_handler(HttpRequest req);
   asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& res);
+  asio::awaitable<void> linger(beast::tcp_stream& stream);
 };
 
 namespace {
@@ -244,6 +245,20 @@ asio::awaitable<void> HttpServer::Impl::write_stream(beast::tcp_stream& stream, 
   rs->close();
 }
 
+// After answering a request early (413, say) the client may still be sending its body: read
+// and discard it for a moment so it sees the response instead of a connection reset.
+asio::awaitable<void> HttpServer::Impl::linger(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::vector<char> sink(64 * 1024);
+  std::size_t total = 0;
+  stream.expires_after(std::chrono::seconds(5));
+  while (!ec && total < (64u << 20)) {
+    total += co_await stream.async_read_some(asio::buffer(sink),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
   beast::flat_buffer buffer;
   std::string peer;
@@ -266,7 +281,9 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     std::optional<HttpResponse> early;
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::body_limit) {  // Content-Length above the limit
+      early = plain_error(413, "request body too large");
+    } else if (ec == http::error::header_limit) {
       early = plain_error(431, "request headers too large");
     } else if (ec == http::error::end_of_stream || ec) {
       if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
@@ -300,6 +317,7 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
       res.prepare_payload();
       stream.expires_after(opt.write_timeout);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      co_await linger(stream);
       break;
     }
     auto& msg = parser.get();
