@@ -93,8 +93,12 @@ struct Server::Impl {
   }
 
   ~Impl() {
-    http.reset();  // no more handlers running
-    log.reset();   // closes streams
+    // Streams first, while the I/O context their wakers post to still exists; then the
+    // server (joins the handler threads); then the store, whose writer drains its queue and
+    // runs the last commit callbacks while the runner and log they call are still alive.
+    log->close_all();
+    http.reset();
+    store.reset();
   }
 
   bool authorized(const net::HttpRequest& req) const {

@@ -36,6 +36,10 @@ struct EventLog::Subscriber {
 };
 
 EventLog::~EventLog() {
+  close_all();
+}
+
+void EventLog::close_all() {
   std::lock_guard lock(mu_);
   for (auto& [id, subs] : subscribers_)
     for (auto& s : subs)

@@ -39,6 +39,8 @@ class EventLog {
   // Sends `frame` to every subscriber of the session, then ends their streams.
   void close_session(const std::string& session_id, const std::string& frame);
   std::size_t subscriber_count(const std::string& session_id);
+  // Ends every open stream (shutdown).
+  void close_all();
 
  private:
   struct Subscriber;
