@@ -19,4 +19,7 @@ void set_trailing_args(std::vector<std::string> args);
 // `cove sandbox run|shell`: run commands in a fresh sandbox.
 void add_sandbox_commands(CLI::App& app, int& exit_code);
 
+// `cove serve` (the Managed Agents API server) and `cove key`.
+void add_serve_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli

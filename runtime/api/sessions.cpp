@@ -1,0 +1,303 @@
+// /v1/sessions: create (agent string, pinned or overridden), retrieve, list, update, archive,
+// delete.
+#include <algorithm>
+#include <set>
+
+#include "net/sse_writer.hpp"
+#include "runtime/api/agent_config.hpp"
+#include "runtime/api/session_types.hpp"
+
+namespace cove::api {
+
+namespace {
+
+const json kNull = nullptr;
+
+// The agent snapshot for a new session from the `agent` field.
+json session_agent(Services& s, const json* value) {
+  if (!value || value->is_null()) bad_request("agent is required");
+  std::string id;
+  std::optional<int64_t> version;
+  bool overrides = false;
+  if (value->is_string()) {
+    id = value->get<std::string>();
+  } else if (value->is_object()) {
+    auto type = require_string(*value, "type", "agent");
+    if (type != "agent" && type != "agent_with_overrides")
+      bad_request("agent.type must be agent or agent_with_overrides");
+    overrides = type == "agent_with_overrides";
+    id = require_string(*value, "id", "agent");
+    if (const json* v = member(*value, "version"); v && !v->is_null()) {
+      if (!v->is_number_integer()) bad_request("agent.version must be an integer");
+      version = v->get<int64_t>();
+    }
+  } else {
+    bad_request("agent must be a string or an object");
+  }
+  auto agent = s.store.get(id);
+  if (!agent || agent->kind != "agent") not_found("agent", id, "agent_not_found");
+  if (agent->archived) bad_request("agent " + id + " is archived", "agent_archived");
+  json body = agent->body;
+  if (version && *version != body["version"].get<int64_t>()) {
+    auto v = s.store.get(id + "@v" + std::to_string(*version));
+    if (!v) not_found("agent version", std::to_string(*version) + " of " + id);
+    body = v->body;
+  }
+  json snap = agent_snapshot(body);
+  if (overrides) {
+    if (const json* m = member(*value, "model")) {
+      if (m->is_null()) bad_request("agent.model cannot be null");
+      snap["model"] = resolve_model(*m, "agent.model");
+    }
+    if (member(*value, "system")) {
+      auto sys = optional_string(*value, "system", "agent", 100000);
+      snap["system"] = sys ? json(*sys) : json(nullptr);
+    }
+    if (const json* t = member(*value, "tools")) snap["tools"] = resolve_tools(*t, "agent.tools");
+    if (const json* m = member(*value, "mcp_servers"))
+      snap["mcp_servers"] = resolve_mcp_servers(*m, "agent.mcp_servers");
+    if (const json* k = member(*value, "skills"))
+      snap["skills"] = resolve_skills(*k, "agent.skills");
+    check_mcp_references(snap["tools"], snap["mcp_servers"]);
+  }
+  return snap;
+}
+
+json string_ids(const json* value, const std::string& path) {
+  if (!value || value->is_null()) return json::array();
+  if (!value->is_array()) bad_request(path + " must be an array");
+  for (std::size_t i = 0; i < value->size(); ++i)
+    if (!(*value)[i].is_string()) bad_request(index_path(path, i) + " must be a string");
+  return *value;
+}
+
+Reply create(Services& s, Call& c) {
+  const json& req = c.body;
+  int64_t now = now_ms();
+  std::string id = new_id("sesn");
+  json agent = session_agent(s, member(req, "agent"));
+  auto env_id = require_string(req, "environment_id", "");
+  auto env = s.store.get(env_id);
+  if (!env || env->kind != "environment") not_found("environment", env_id, "environment_not_found");
+  if (env->archived) bad_request("environment " + env_id + " is archived", "environment_archived");
+  json vault_ids = string_ids(member(req, "vault_ids"), "vault_ids");
+  for (std::size_t i = 0; i < vault_ids.size(); ++i) {
+    auto v = s.store.get(vault_ids[i].get<std::string>());
+    if (!v || v->kind != "vault")
+      not_found("vault", vault_ids[i].get<std::string>(), "vault_not_found");
+  }
+  json session = {{"type", "session"}, {"id", id}, {"status", "idle"}};
+  auto title = optional_string(req, "title", "", 1000);
+  session["title"] = title ? json(*title) : json(nullptr);
+  session["agent"] = agent;
+  session["environment_id"] = env_id;
+  const json* md = member(req, "metadata");
+  session["metadata"] = metadata_value(md ? *md : kNull, "metadata");
+  session["vault_ids"] = vault_ids;
+  const json* budget = member(req, "budget");
+  if (budget && !budget->is_null()) require_object(*budget, "budget");
+  session["budget"] = budget ? *budget : kNull;
+  session["outcome_evaluations"] = json::array();
+  session["stats"] = {{"active_seconds", 0}, {"duration_seconds", 0}};
+  session["usage"] = {
+      {"input_tokens", 0},
+      {"output_tokens", 0},
+      {"cache_read_input_tokens", 0},
+      {"cache_creation", {{"ephemeral_1h_input_tokens", 0}, {"ephemeral_5m_input_tokens", 0}}}};
+  session["created_at"] = session["updated_at"] = rfc3339(now);
+  session["archived_at"] = nullptr;
+
+  store::WriteBatch b;
+  b.put(store::Object{"session", id, "", "", false, now, 0, session});
+  json resources = json::array();
+  if (const json* rs = member(req, "resources"); rs && !rs->is_null()) {
+    if (!rs->is_array()) bad_request("resources must be an array");
+    std::set<std::string> mounts;
+    for (std::size_t i = 0; i < rs->size(); ++i) {
+      std::optional<std::string> token;
+      std::string rid = new_id("sesrsc");
+      json r = resource_from_params((*rs)[i], index_path("resources", i), rid, now, &token);
+      if (!mounts.insert(r["mount_path"].get<std::string>()).second)
+        bad_request(index_path("resources", i) + ".mount_path is used by another resource");
+      b.put(store::Object{"resource", rid, id, "", false, now, 0, r});
+      if (token) b.put_secret(rid, *token);
+      resources.push_back(std::move(r));
+    }
+  }
+  std::vector<json> initial;
+  if (const json* ev = member(req, "initial_events"); ev && !ev->is_null()) {
+    if (!ev->is_array()) bad_request("initial_events must be an array");
+    if (ev->size() > 50) bad_request("initial_events may have at most 50 entries");
+    for (std::size_t i = 0; i < ev->size(); ++i) {
+      auto path = index_path("initial_events", i);
+      json e = event_from_params((*ev)[i], path);
+      if (e["type"] != "user.message" && e["type"] != "user.define_outcome")
+        bad_request(path + ".type must be user.message or user.define_outcome");
+      initial.push_back(std::move(e));
+    }
+  }
+  auto ids = append_user_events(b, id, initial, now);
+  check_commit(s.log.commit(std::move(b)), "session", id);
+  if (!ids.empty()) s.runner.wake(id, ids);
+  session["resources"] = std::move(resources);
+  return {200, session, nullptr};
+}
+
+json view(Services& s, store::Object& o) {
+  return session_view(s, o);
+}
+
+Reply retrieve(Services& s, Call& c) {
+  auto o = load(s, "session", c.params[0], "session", "session_not_found");
+  return {200, view(s, o), nullptr};
+}
+
+Reply list(Services& s, Call& c) {
+  store::ObjectQuery q;
+  q.kind = "session";
+  auto order = c.query.get("order").value_or("desc");
+  if (order != "asc" && order != "desc") bad_request("order must be asc or desc");
+  q.descending = order == "desc";
+  q.include_archived = c.query.boolean("include_archived").value_or(false);
+  q.limit = c.query.limit(20, 1000);
+  auto range = created_range(c.query);
+  q.created_min_ms = range.min_ms;
+  q.created_max_ms = range.max_ms;
+  if (auto agent = c.query.get("agent_id")) q.filters.push_back({"agent.id", {*agent}});
+  if (auto v = c.query.get("agent_version")) {
+    if (!c.query.get("agent_id")) bad_request("agent_version requires agent_id");
+    q.filters.push_back({"agent.version", {*v}});
+  }
+  auto statuses = c.query.all("statuses");
+  for (const auto& st : statuses)
+    if (st != "idle" && st != "running" && st != "rescheduling" && st != "terminated")
+      bad_request("statuses must be idle, running, rescheduling or terminated");
+  if (!statuses.empty()) q.filters.push_back({"status", statuses});
+  // A `page` cursor is either forward ("page_...") or backward ("prev_" + forward cursor).
+  bool backward = false;
+  if (auto page = c.query.get("page")) {
+    std::string p = *page;
+    if (p.rfind("prev_", 0) == 0) {
+      backward = true;
+      p = p.substr(5);
+    }
+    q.after_pos = read_cursor(p, q.descending);
+  }
+  if (backward) q.descending = !q.descending;
+  bool more = false;
+  auto rows = s.store.list(q, &more);
+  if (backward) {
+    std::reverse(rows.begin(), rows.end());
+    q.descending = !q.descending;
+  }
+  json data = json::array();
+  for (auto& r : rows)
+    data.push_back(view(s, r));
+  std::optional<std::string> next, prev;
+  if (!rows.empty()) {
+    if (backward ? true : more) next = make_cursor(rows.back().pos, q.descending);
+    if (backward ? more : q.after_pos != 0)
+      prev = "prev_" + make_cursor(rows.front().pos, q.descending);
+  }
+  json out = page_json(std::move(data), next);
+  out["prev_page"] = prev ? json(*prev) : json(nullptr);
+  return {200, out, nullptr};
+}
+
+Reply update(Services& s, Call& c) {
+  std::lock_guard lock(s.update_mu);
+  auto o = load(s, "session", c.params[0], "session", "session_not_found");
+  if (o.archived) conflict("session " + o.id + " is archived", "session_archived");
+  const json& req = c.body;
+  if (member(req, "vault_ids")) bad_request("vault_ids cannot be changed after creation");
+  json changed = json::object();
+  if (member(req, "title")) {
+    auto t = optional_string(req, "title", "", 1000);
+    changed["title"] = t ? json(*t) : json(nullptr);
+  }
+  if (const json* m = member(req, "metadata"))
+    changed["metadata"] = patch_metadata(o.body["metadata"], *m, "metadata");
+  if (const json* a = member(req, "agent"); a && !a->is_null()) {
+    require_object(*a, "agent");
+    if (o.body["status"] == "running")
+      conflict("session " + o.id + " is running", "session_running");
+    json agent = o.body["agent"];
+    if (const json* t = member(*a, "tools")) agent["tools"] = resolve_tools(*t, "agent.tools");
+    if (const json* m = member(*a, "mcp_servers"))
+      agent["mcp_servers"] = resolve_mcp_servers(*m, "agent.mcp_servers");
+    check_mcp_references(agent["tools"], agent["mcp_servers"]);
+    changed["agent"] = agent;
+  }
+  if (const json* bgt = member(req, "budget")) {
+    if (!bgt->is_null()) require_object(*bgt, "budget");
+    if (o.body["budget"].is_null() && !bgt->is_null())
+      bad_request("budget cannot be added to a session created without one");
+    changed["budget"] = *bgt;
+  }
+  for (auto it = changed.begin(); it != changed.end();)
+    it = o.body[it.key()] == it.value() ? changed.erase(it) : std::next(it);
+  if (changed.empty()) return {200, view(s, o), nullptr};
+  int64_t now = now_ms();
+  store::WriteBatch b;
+  b.expect(o.id, true);
+  for (auto& [k, v] : changed.items()) {
+    b.set_field(o.id, k, v);
+    o.body[k] = v;
+  }
+  b.set_field(o.id, "updated_at", rfc3339(now));
+  o.body["updated_at"] = rfc3339(now);
+  json event = changed;
+  event["type"] = "session.updated";
+  event["id"] = new_id("sevt");
+  event["processed_at"] = rfc3339(now);
+  b.append_event(o.id, event["id"], "session.updated", now, event);
+  check_commit(s.log.commit(std::move(b)), "session", o.id);
+  return {200, view(s, o), nullptr};
+}
+
+Reply archive(Services& s, Call& c) {
+  std::lock_guard lock(s.update_mu);
+  auto o = load(s, "session", c.params[0], "session", "session_not_found");
+  if (o.archived) return {200, view(s, o), nullptr};
+  int64_t now = now_ms();
+  store::WriteBatch b;
+  b.set_archived(o.id);
+  for (auto [k, v] : {std::pair<const char*, json>{"archived_at", rfc3339(now)},
+                      {"updated_at", rfc3339(now)},
+                      {"status", "terminated"}}) {
+    b.set_field(o.id, k, v);
+    o.body[k] = v;
+  }
+  std::string eid = new_id("sevt");
+  b.append_event(
+      o.id, eid, "session.status_terminated", now,
+      {{"type", "session.status_terminated"}, {"id", eid}, {"processed_at", rfc3339(now)}});
+  check_commit(s.log.commit(std::move(b)), "session", o.id);
+  o.archived = true;
+  return {200, view(s, o), nullptr};
+}
+
+Reply remove(Services& s, Call& c) {
+  std::lock_guard lock(s.update_mu);
+  auto o = load(s, "session", c.params[0], "session", "session_not_found");
+  store::WriteBatch b;
+  b.remove(o.id);
+  check_commit(s.log.commit(std::move(b)), "session", o.id);
+  json deleted = {
+      {"type", "session.deleted"}, {"id", new_id("sevt")}, {"processed_at", rfc3339(now_ms())}};
+  s.log.close_session(o.id, net::sse_frame("session.deleted", deleted.dump()));
+  return {200, {{"id", o.id}, {"type", "session_deleted"}}, nullptr};
+}
+
+}  // namespace
+
+void add_session_routes(std::vector<Route>& routes) {
+  routes.push_back({"POST", "/v1/sessions", create});
+  routes.push_back({"GET", "/v1/sessions", list});
+  routes.push_back({"GET", "/v1/sessions/{}", retrieve});
+  routes.push_back({"POST", "/v1/sessions/{}", update});
+  routes.push_back({"DELETE", "/v1/sessions/{}", remove});
+  routes.push_back({"POST", "/v1/sessions/{}/archive", archive});
+}
+
+}  // namespace cove::api

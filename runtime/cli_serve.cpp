@@ -1,0 +1,150 @@
+// `cove serve` (the API daemon) and `cove key` (print the API key again).
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "net/http_server.hpp"
+#include "runtime/api/server.hpp"
+#include "runtime/cli.hpp"
+
+namespace cove::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::string default_home() {
+  if (const char* v = std::getenv("COVE_HOME"); v && *v) return v;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/cove";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/cove";
+}
+
+std::string key_path(const std::string& home) {
+  return home + "/api-key";
+}
+
+std::string read_key(const std::string& home) {
+  std::ifstream in(key_path(home));
+  std::string key;
+  std::getline(in, key);
+  return key;
+}
+
+// Creates the key file (0600, exclusively) with a fresh random key.
+std::string generate_key(const std::string& home) {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+  static const char hex[] = "0123456789abcdef";
+  std::string key = "sk-cove-";
+  for (unsigned char b : raw) {
+    key += hex[b >> 4];
+    key += hex[b & 15];
+  }
+  auto path = key_path(home);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+  std::string line = key + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("write " + path + ": " + std::strerror(errno));
+  return key;
+}
+
+struct ServeArgs {
+  std::string listen;
+  std::string home;
+  std::string api_key;
+  int heartbeat_ms = 15000;
+};
+
+int serve(const ServeArgs& args) {
+  std::string home = args.home.empty() ? default_home() : args.home;
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) {
+    std::cerr << "cove serve: cannot create home " << home << ": " << ec.message() << "\n";
+    return 1;
+  }
+  ::chmod(home.c_str(), 0700);
+  std::string key = args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key;
+  if (key.empty()) {
+    key = read_key(home);
+    if (key.empty()) {
+      key = generate_key(home);
+      std::cout << "cove serve: generated API key (stored in " << key_path(home)
+                << ", `cove key` prints it again):\n"
+                << key << "\n";
+    }
+  }
+  std::string listen = args.listen.empty() ? env_or("COVE_LISTEN", "127.0.0.1:8420") : args.listen;
+  auto [host, port] = net::parse_listen_address(listen);
+  api::ServerOptions opt;
+  opt.host = host;
+  opt.port = port;
+  opt.database_path = home + "/cove.db";
+  opt.api_key = key;
+  opt.heartbeat_ms = args.heartbeat_ms;
+  api::Server server(opt);
+  server.listen();
+  if (server.recovered_sessions() > 0)
+    std::cout << "cove serve: " << server.recovered_sessions()
+              << " session(s) were running when cove stopped; they are idle now\n";
+  std::cout << "cove serve: listening on http://" << host << ":" << server.port() << std::endl;
+  server.run();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve_cmd = app.add_subcommand("serve", "Run the Managed Agents API server");
+  serve_cmd->add_option("--listen", args->listen,
+                        "HOST:PORT (env COVE_LISTEN, default 127.0.0.1:8420)");
+  serve_cmd->add_option("--home", args->home,
+                        "state directory (env COVE_HOME, default ~/.local/share/cove)");
+  serve_cmd->add_option("--api-key", args->api_key,
+                        "API key to require (env COVE_API_KEY; default: generated)");
+  serve_cmd->add_option("--sse-heartbeat-ms", args->heartbeat_ms, "SSE heartbeat interval")
+      ->group("");
+  serve_cmd->callback([args, &exit_code] {
+    try {
+      exit_code = serve(*args);
+    } catch (const std::exception& e) {
+      std::cerr << "cove serve: " << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+
+  auto home = std::make_shared<std::string>();
+  auto* key_cmd = app.add_subcommand("key", "Print the API key of `cove serve`");
+  key_cmd->add_option("--home", *home, "state directory (env COVE_HOME)");
+  key_cmd->callback([home, &exit_code] {
+    std::string dir = home->empty() ? default_home() : *home;
+    auto key = read_key(dir);
+    if (key.empty()) {
+      std::cerr << "cove key: no key in " << dir << " yet; run `cove serve` once\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << key << "\n";
+  });
+}
+
+}  // namespace cove::cli

@@ -1,0 +1,64 @@
+// Request-edge helpers: timestamps, query strings, cursors, validation messages, SSE framing.
+#include "runtime/api/common.hpp"
+
+#include <gtest/gtest.h>
+
+#include "net/sse_writer.hpp"
+#include "runtime/api/server.hpp"
+
+using namespace cove::api;
+
+TEST(Rfc3339, RoundTripsAndParsesOffsets) {
+  EXPECT_EQ(rfc3339(0), "1970-01-01T00:00:00.000Z");
+  auto ms = parse_rfc3339("2026-04-07T04:27:43.197Z");
+  ASSERT_TRUE(ms);
+  EXPECT_EQ(rfc3339(*ms), "2026-04-07T04:27:43.197Z");
+  EXPECT_EQ(parse_rfc3339("2026-01-01T01:00:00+01:00"), parse_rfc3339("2026-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("yesterday"));
+  EXPECT_FALSE(parse_rfc3339("2026-13-01T00:00:00Z"));
+}
+
+TEST(QueryString, BracketAndRepeatedArrays) {
+  Query q(
+      "types%5B%5D=user.message&types[]=agent.message&statuses=idle&statuses=running&beta=true");
+  EXPECT_EQ(q.all("types"), (std::vector<std::string>{"user.message", "agent.message"}));
+  EXPECT_EQ(q.all("statuses").size(), 2u);
+  EXPECT_EQ(q.boolean("beta"), true);
+  EXPECT_THROW(Query("limit=abc").limit(20, 100), ApiError);
+  EXPECT_THROW(Query("limit=0").limit(20, 100), ApiError);
+  EXPECT_EQ(Query("").limit(20, 100), 20);
+}
+
+TEST(Cursor, RemembersItsOrder) {
+  EXPECT_EQ(read_cursor(make_cursor(42, true), true), 42);
+  EXPECT_THROW(read_cursor(make_cursor(42, true), false), ApiError);
+  EXPECT_THROW(read_cursor("garbage", false), ApiError);
+}
+
+TEST(Validation, MessagesNameTheField) {
+  nlohmann::json body = {{"name", 5}};
+  try {
+    require_string(body, "name", "resources[0]");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_STREQ(e.what(), "resources[0].name must be a string, got a number");
+  }
+  EXPECT_THROW(metadata_value({{"k", 1}}, "metadata"), ApiError);
+  auto patched = patch_metadata({{"a", "1"}, {"b", "2"}}, {{"a", nullptr}, {"c", "3"}}, "metadata");
+  EXPECT_EQ(patched, (nlohmann::json{{"b", "2"}, {"c", "3"}}));
+}
+
+TEST(Secrets, ConstantTimeCompare) {
+  EXPECT_TRUE(same_secret("abc", "abc"));
+  EXPECT_FALSE(same_secret("abc", "abd"));
+  EXPECT_FALSE(same_secret("abc", "abcd"));
+  EXPECT_FALSE(same_secret("", "x"));
+}
+
+TEST(SseFrame, OneFramePerEventWithId) {
+  EXPECT_EQ(cove::net::sse_frame("user.message", R"({"a":1})", "7"),
+            "id: 7\nevent: user.message\ndata: {\"a\":1}\n\n");
+  EXPECT_EQ(cove::net::sse_frame("x", "a\nb"), "event: x\ndata: a\ndata: b\n\n");
+  EXPECT_EQ(cove::net::sse_comment("ping"), ": ping\n\n");
+}
