@@ -21,6 +21,7 @@ enum class Type : uint32_t {
   kSetup = 1,
   kSpawn = 2,
   kSignal = 3,
+  kCgroupsJoined = 4,  // init now sits in its cgroups: it may enter its cgroup namespace
   // init -> supervisor
   kReady = 100,
   kSetupFailed = 101,

@@ -72,10 +72,11 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   if (spec.name.empty()) spec.name = unique_name();
 
   // The containment, in order. Everything that can be decided without a process is decided
-  // first, so a bad spec fails before any namespace exists.
+  // first, so a bad spec fails before any namespace exists. While init builds its root
+  // (mounts, hostname, loopback) from inside, the supervisor creates and joins its cgroups:
+  // moving a task between cgroups can wait for an RCU grace period, and this hides it.
   IdMapping ids = plan_id_mapping(spec.identity, ::geteuid(), ::getegid());  // who it is
   const std::string setup = wire::encode(setup_for(spec, ids));  // root fs, rlimits, seccomp
-  sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     throw_errno("init", "socketpair", errno);
@@ -88,8 +89,10 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns
   theirs.reset();
   write_id_mapping(sb->init_pid_, ids);  // never host uid 0
-  sb->cgroup_->attach(sb->init_pid_);    // before init's cgroup namespace
   sb->send(setup, nullptr, 0);           // init builds the rest from inside
+  sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
+  sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
+  sb->send(wire::Writer(wire::Type::kCgroupsJoined).bytes(), nullptr, 0);
 
   std::string reply;
   if (!receive(sb->control_.get(), reply))

@@ -16,9 +16,11 @@ void fail(std::string_view what) {
 }
 
 bool receive(int sock, std::string& msg, std::vector<int>& fds) {
-  msg.resize(wire::kMaxMessage);
+  // One static buffer: its pages stay untouched (not resident) beyond the largest message
+  // actually received, which keeps an idle init small.
+  static char buf[wire::kMaxMessage];
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)];
-  iovec iov{msg.data(), msg.size()};
+  iovec iov{buf, sizeof buf};
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
@@ -29,7 +31,7 @@ bool receive(int sock, std::string& msg, std::vector<int>& fds) {
     n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) return false;
-  msg.resize(static_cast<size_t>(n));
+  msg.assign(buf, static_cast<size_t>(n));
   fds.clear();
   for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;

@@ -17,15 +17,26 @@ using namespace cove::sandbox::init;
 
 namespace {
 
-void contain(const w::Setup& s) {
+// Waits for the supervisor to put init into its cgroups (it does so while init builds the
+// root); false if the supervisor gave up.
+bool await_cgroups(int sock) {
+  std::string msg;
+  std::vector<int> fds;
+  if (!receive(sock, msg, fds)) return false;
+  w::Reader r(msg);
+  return r.type() == w::Type::kCgroupsJoined;
+}
+
+void contain(int sock, const w::Setup& s) {
   become(s.init_uid, s.init_gid, s.clear_groups != 0);  // ids now map; never host root
-  if (::unshare(CLONE_NEWCGROUP) != 0) fail("cgroup namespace: unshare", errno);
   if (::sethostname(s.hostname.data(), s.hostname.size()) != 0) fail("uts: sethostname", errno);
   build_root(s.mounts);
   disable_nested_user_namespaces();
   bring_up_loopback();
   // Commands must not be able to inspect or signal their init.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail("prctl(PR_SET_DUMPABLE)", errno);
+  if (!await_cgroups(sock)) ::_exit(1);
+  if (::unshare(CLONE_NEWCGROUP) != 0) fail("cgroup namespace: unshare", errno);
 }
 
 }  // namespace
@@ -55,7 +66,7 @@ int main() {
     return 1;
   }
   try {
-    contain(setup);
+    contain(sock, setup);
   } catch (const Failure& f) {
     send(sock, failure_message(w::Type::kSetupFailed, 0, f));
     return 1;
@@ -66,5 +77,7 @@ int main() {
     return 1;
   }
   send(sock, w::Writer(w::Type::kReady).bytes());
+  std::string().swap(msg);
+  std::vector<w::MountOp>().swap(setup.mounts);  // applied; not needed any more
   serve(sock, setup);
 }
