@@ -20,6 +20,7 @@ void cove::cli::set_trailing_args(std::vector<std::string> args) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cove: run AI-agent sessions locally behind the Managed Agents API"};
+  app.name("cove");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
