@@ -11,4 +11,7 @@ namespace cove::cli {
 // `cove sandbox run|shell`: run commands in a fresh sandbox.
 void add_sandbox_commands(CLI::App& app, int& exit_code);
 
+// `cove repo fetch|ls|gc|checkout|release`: the repository cache.
+void add_repo_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli
