@@ -27,6 +27,9 @@ std::optional<std::string> read_file(const fs::path& path);
 std::uint64_t disk_usage(const fs::path& dir);
 // lchown of dir and everything below it.
 void chown_all(const fs::path& dir, Owner owner);
+// Sets a file's mtime to now: last use of mirrors and prepared trees is the mtime of
+// their meta file, so that marking a use costs one syscall.
+void touch(const fs::path& path);
 // Renames path into trash/ and deletes it there, so a half-deleted tree is never seen.
 void remove_via_trash(const fs::path& path, const fs::path& trash);
 
@@ -39,8 +42,8 @@ struct MirrorMeta {
   std::string url;
   std::string default_branch;  // e.g. "main"
   std::int64_t last_fetch_ms = 0;
-  std::int64_t last_used_ms = 0;
-  bool auth_required = false;  // the server asked for credentials: check every session
+  std::int64_t last_used_ms = 0;  // mtime of meta.json
+  bool auth_required = false;     // the server asked for credentials: check every session
 };
 
 struct TreeMeta {
@@ -48,7 +51,7 @@ struct TreeMeta {
   std::string branch;
   Owner owner;
   std::int64_t built_ms = 0;
-  std::int64_t last_used_ms = 0;
+  std::int64_t last_used_ms = 0;  // mtime of the meta file
 };
 
 struct Lease {
@@ -58,6 +61,12 @@ struct Lease {
   std::string url;
   fs::path host_dir;
 };
+
+// Points HEAD of the checkout at workdir to the branch (created at mirror.commit, tracking
+// origin/<branch>) or detaches it; with move_tree, first checks out mirror.commit over the
+// files (cost proportional to the files that differ).
+void set_checkout_head(const fs::path& workdir, const MirrorInfo& mirror, const std::string& branch,
+                       bool move_tree);
 
 struct RepoCache::Impl {
   explicit Impl(RepoCacheOptions options);

@@ -211,9 +211,13 @@ MirrorInfo RepoCache::Impl::fetch(const RepoSpec& spec) {
     info.fetched = true;
     current = resolve(repo.get(), spec, meta->default_branch);
   }
+  bool auth_seen = !meta->auth_required && session.credential_requests > 0;
   meta->auth_required = meta->auth_required || session.credential_requests > 0;
-  meta->last_used_ms = now_ms();
-  write_mirror_meta(info.key, *meta);
+  if (info.fetched || auth_seen) {
+    write_mirror_meta(info.key, *meta);
+  } else {
+    touch(mirror_meta_path(info.key));
+  }
   info.default_branch = meta->default_branch;
   if (!current) {
     throw RepoError(RepoErrorKind::checkout, info.url,

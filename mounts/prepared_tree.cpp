@@ -166,7 +166,14 @@ fs::path RepoCache::Impl::build_tree(const MirrorInfo& mirror, const std::string
     co.checkout_strategy = GIT_CHECKOUT_FORCE;
     git_check(git_checkout_tree(repo.get(), reinterpret_cast<git_object*>(commit.get()), &co),
               "checkout");
-    git_check(git_repository_set_head_detached(repo.get(), &oid), "set HEAD");
+    repo.reset();
+    // Sessions on the branch this tree is built for find HEAD ready and write nothing.
+    set_checkout_head(tmp_dir, mirror, branch, false);
+    if (branch.empty()) {
+      repo = open_repo(tmp_dir);
+      git_check(git_repository_set_head_detached(repo.get(), &oid), "set HEAD");
+    }
+    repo = open_repo(tmp_dir);
     timespec old{};
     ::clock_gettime(CLOCK_REALTIME, &old);
     old.tv_sec -= 5;

@@ -1,6 +1,7 @@
 // RepoCache: construction, metadata files, listing and eviction.
 #include "mounts/repo_cache.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,20 @@ fs::path RepoCache::Impl::tree_dir(const std::string& key, const std::string& co
   return trees / key / (commit + "-" + std::to_string(owner.uid) + "-" + std::to_string(owner.gid));
 }
 
+namespace {
+
+std::int64_t mtime_ms(const fs::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+void touch(const fs::path& path) {
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
 std::optional<MirrorMeta> RepoCache::Impl::read_mirror_meta(const std::string& key) const {
   auto text = read_file(mirror_meta_path(key));
   if (!text) return std::nullopt;
@@ -111,7 +126,7 @@ std::optional<MirrorMeta> RepoCache::Impl::read_mirror_meta(const std::string& k
     m.url = j.value("url", "");
     m.default_branch = j.value("default_branch", "");
     m.last_fetch_ms = j.value("last_fetch_ms", std::int64_t{0});
-    m.last_used_ms = j.value("last_used_ms", std::int64_t{0});
+    m.last_used_ms = mtime_ms(mirror_meta_path(key));
     m.auth_required = j.value("auth_required", false);
     return m;
   } catch (const json::exception&) {
@@ -123,7 +138,6 @@ void RepoCache::Impl::write_mirror_meta(const std::string& key, const MirrorMeta
   json j{{"url", m.url},
          {"default_branch", m.default_branch},
          {"last_fetch_ms", m.last_fetch_ms},
-         {"last_used_ms", m.last_used_ms},
          {"auth_required", m.auth_required}};
   write_file_atomic(mirror_meta_path(key), j.dump(2) + "\n");
 }
@@ -141,7 +155,7 @@ std::optional<TreeMeta> RepoCache::Impl::read_tree_meta(const fs::path& tree) co
     m.owner.uid = j.value("uid", 0u);
     m.owner.gid = j.value("gid", 0u);
     m.built_ms = j.value("built_ms", std::int64_t{0});
-    m.last_used_ms = j.value("last_used_ms", std::int64_t{0});
+    m.last_used_ms = mtime_ms(path);
     return m;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -151,8 +165,11 @@ std::optional<TreeMeta> RepoCache::Impl::read_tree_meta(const fs::path& tree) co
 void RepoCache::Impl::write_tree_meta(const fs::path& tree, const TreeMeta& m) const {
   auto path = tree;
   path += ".json";
-  json j{{"commit", m.commit}, {"branch", m.branch},     {"uid", m.owner.uid},
-         {"gid", m.owner.gid}, {"built_ms", m.built_ms}, {"last_used_ms", m.last_used_ms}};
+  json j{{"commit", m.commit},
+         {"branch", m.branch},
+         {"uid", m.owner.uid},
+         {"gid", m.owner.gid},
+         {"built_ms", m.built_ms}};
   write_file_atomic(path, j.dump(2) + "\n");
 }
 

@@ -52,10 +52,12 @@ git_oid oid_of(const std::string& hex) {
   return oid;
 }
 
+}  // namespace
+
 // Inside the mounted view: move the tree to the wanted commit if it came from a nearby
 // prepared tree, then point HEAD at the session's branch (or leave it detached).
-void set_session_head(const fs::path& workdir, const MirrorInfo& mirror, const std::string& branch,
-                      bool move_tree) {
+void set_checkout_head(const fs::path& workdir, const MirrorInfo& mirror, const std::string& branch,
+                       bool move_tree) {
   git_repository* raw = nullptr;
   git_check(git_repository_open_ext(&raw, workdir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
             "open checkout");
@@ -94,8 +96,6 @@ void set_session_head(const fs::path& workdir, const MirrorInfo& mirror, const s
   }
   git_check(git_repository_set_head(repo.get(), name.c_str()), "set HEAD");
 }
-
-}  // namespace
 
 fs::path RepoCache::Impl::choose_lower(const MirrorInfo& mirror, const std::string& branch,
                                        Owner owner, SessionCheckout& out) {
@@ -152,10 +152,12 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
   out.branch = branch;
   out.layer_dir = session_dir;
   out.host_dir = req.host_dir.empty() ? session_dir / "merged" : req.host_dir;
-  if (auto meta = read_tree_meta(lower)) {
-    meta->last_used_ms = now_ms();
-    write_tree_meta(lower, *meta);
-  }
+  auto tree_meta = read_tree_meta(lower);
+  auto meta_path = lower;
+  touch(meta_path += ".json");
+  // A prepared tree already has HEAD on the branch it was built for.
+  bool head_ready = !out.updated_in_layer && tree_meta && tree_meta->commit == mirror.commit &&
+                    tree_meta->branch == branch;
 
   try {
     for (const auto* p : {&lower, &session_dir, &out.host_dir}) {
@@ -169,7 +171,7 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
     chown_all(session_dir / "upper", req.owner);
     mount_overlay(lower, session_dir / "upper", session_dir / "work", out.host_dir);
     MountGuard guard(out.host_dir);
-    set_session_head(out.host_dir, mirror, branch, out.updated_in_layer);
+    if (!head_ready) set_checkout_head(out.host_dir, mirror, branch, out.updated_in_layer);
     // Whatever the runtime wrote into the session's layer belongs to the session's user.
     // Changed through the mount: overlayfs caches attributes, so a chown made directly in
     // the upper directory would not be seen (or enforced) through the view.

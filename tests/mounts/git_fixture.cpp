@@ -195,11 +195,18 @@ std::vector<std::string> files_containing(const fs::path& dir, const std::string
 
 std::vector<int> processes_with_argument(const std::string& needle) {
   std::vector<int> pids;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     auto name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Plain read(2): a process may exit while we read it (ESRCH).
+    int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string content;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
+    ::close(fd);
     if (content.find(needle) != std::string::npos) pids.push_back(std::stoi(name));
   }
   return pids;
