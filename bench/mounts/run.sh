@@ -34,7 +34,8 @@ cleanup() {
   grep -o " $work/[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "bench mounts: the git server did not start" >&2; exit 1; }
 port=$(cat "$work/port")
 
 now_ms() { date +%s%N | awk '{printf "%.1f", $1 / 1e6}'; }
