@@ -340,6 +340,12 @@ class HttpMountsTest : public MountsTest {
     if (!server_) return;
     // No trace of the token anywhere in the cache or the checkouts.
     EXPECT_EQ(files_containing(tmp_.path() / "home", token_), std::vector<std::string>{});
+    EXPECT_EQ(files_containing(tmp_.path() / "home", basic_credentials()),
+              std::vector<std::string>{});
+  }
+  // What an Authorization header would carry: base64("x-access-token:" + token).
+  std::string basic_credentials() const {
+    return sh("printf '%s' " + quote("x-access-token:" + token_) + " | base64 -w0");
   }
   std::string priv() const { return server_->url("/private/repo.git"); }
 
@@ -469,6 +475,32 @@ TEST_F(HttpMountsTest, RacingSessionsOverHttpDownloadOnce) {
     t.join();
   EXPECT_EQ(fetched, 1);
   EXPECT_EQ(server_->count_requests("POST /private/repo.git/git-upload-pack"), 1);
+}
+
+TEST_F(HttpMountsTest, RacingCliProcessesCloneOnceWithoutTokenInArguments) {
+  ::setenv("COVE_TEST_REPO_TOKEN", token_.c_str(), 1);
+  std::string cmd = std::string(COVE_BIN) + " repo --home " +
+                    quote((tmp_.path() / "home").string()) + " fetch " + quote(priv()) +
+                    " --token-env COVE_TEST_REPO_TOKEN >/dev/null 2>&1";
+  std::atomic<bool> done{false};
+  std::vector<int> seen;
+  std::jthread scanner([&] {
+    while (!done) {
+      auto pids = processes_with_argument(token_);
+      seen.insert(seen.end(), pids.begin(), pids.end());
+    }
+  });
+  int status = sh_status("pids=; for i in 1 2 3; do " + cmd + " & pids=\"$pids $!\"; done; " +
+                         "fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail");
+  done = true;
+  scanner.join();
+  ::unsetenv("COVE_TEST_REPO_TOKEN");
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(server_->count_requests("POST /private/repo.git/git-upload-pack"), 1);
+  EXPECT_EQ(cache_->list().size(), 1u);
+  auto co = checkout({.url = priv(), .token = token_}, "s1");
+  expect_good_checkout(co, src_, "main");
 }
 
 }  // namespace

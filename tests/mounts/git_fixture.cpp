@@ -205,7 +205,8 @@ std::vector<int> processes_with_argument(const std::string& needle) {
     std::string content;
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+      content.append(buf, static_cast<size_t>(n));
     ::close(fd);
     if (content.find(needle) != std::string::npos) pids.push_back(std::stoi(name));
   }
