@@ -49,11 +49,12 @@ std::string sh(const std::string& cmd) {
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
     out.append(buf.data(), n);
   int status = ::pclose(p);
+  std::string err_path = "/tmp/cove-mounts-test-stderr." + std::to_string(getpid());
+  std::stringstream err;
+  err << std::ifstream(err_path).rdbuf();
+  ::unlink(err_path.c_str());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::ifstream err("/tmp/cove-mounts-test-stderr." + std::to_string(getpid()));
-    std::stringstream s;
-    s << err.rdbuf();
-    throw std::runtime_error("command failed: " + cmd + "\n" + s.str());
+    throw std::runtime_error("command failed: " + cmd + "\n" + err.str());
   }
   return out;
 }
