@@ -413,6 +413,33 @@ TEST_F(HttpMountsTest, ServerDyingMidFetchLeavesNoMirror) {
   expect_good_checkout(checkout({.url = priv(), .token = token_}, "s1"), src_, "main");
 }
 
+TEST_F(HttpMountsTest, ServerDyingMidUpdateKeepsTheMirrorUsable) {
+  auto first = checkout({.url = priv(), .token = token_}, "s1");
+  add_commit(src_, "main", 20);
+  sh("git -C " + quote(src_.string()) + " push -q " +
+     quote((tmp_.path() / "served/private/repo.git").string()) + " main");
+  std::ofstream(tmp_.path() / "served/die-now") << "1";
+  try {
+    cache_->fetch({.url = priv(), .token = token_, .update = UpdatePolicy::always});
+    ADD_FAILURE() << "expected an error";
+  } catch (const RepoError& e) {
+    EXPECT_EQ(e.kind(), RepoErrorKind::clone) << e.what();
+  }
+  // The cached state still serves sessions, and the next fetch completes the update.
+  auto cached = checkout({.url = priv(), .token = token_, .update = UpdatePolicy::never}, "s2");
+  expect_good_checkout(cached, src_, "main~1");
+  fs::remove(tmp_.path() / "served/die-now");
+  auto updated = checkout({.url = priv(), .token = token_, .update = UpdatePolicy::always}, "s3");
+  expect_good_checkout(updated, src_, "main");
+  auto repos = cache_->list();
+  ASSERT_EQ(repos.size(), 1u);
+  EXPECT_EQ(
+      sh_status("git --git-dir=" +
+                quote((tmp_.path() / "home/repos/mirrors" / repos[0].key / "repo.git").string()) +
+                " fsck --no-progress --no-dangling"),
+      0);
+}
+
 TEST_F(HttpMountsTest, SilentServerTimesOut) {
   auto start = std::chrono::steady_clock::now();
   try {

@@ -10,6 +10,7 @@ Paths:
   /public/...   served without authentication
   /die/...      like the rest of the path, but upload-pack responses are cut off mid-pack
   /hang/...     accepts the request and never answers
+While ROOT/die-now exists, every upload-pack response is cut off as under /die/.
 """
 import base64
 import os
@@ -71,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         for prefix in ("/die/", "/hang/"):
             if path.startswith(prefix):
                 mode, path = prefix.strip("/"), path[len(prefix) - 1:]
+        if os.path.exists(os.path.join(ROOT, "die-now")):
+            mode = "die"
         if mode == "hang":
             time.sleep(120)
             return
