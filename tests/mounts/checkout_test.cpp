@@ -194,6 +194,55 @@ TEST_F(MountsTest, MovedBranchTipUpdatesInTheLayerThenGetsItsOwnTree) {
   expect_good_checkout(next, src_, "main");
 }
 
+// The plan is all a sandbox needs: with the whole cache hidden except the plan's entries,
+// the checkout is still a complete repository for its owner.
+TEST_F(MountsTest, MountPlanAloneIsEnoughInsideAMountNamespace) {
+  auto co = checkout({.url = file_url(), .branch = "feature"}, "s1");
+  ASSERT_EQ(co.plan.entries.size(), 2u);
+  auto ws = tmp_.path() / "sandbox-ws";
+  auto objects = co.plan.entries[1];
+  fs::create_directories(ws);
+  auto script =
+      "set -e; mount --make-rprivate /;"
+      "mkdir -p " +
+      quote((tmp_.path() / "objs").string()) +
+      ";"
+      "mount --bind " +
+      quote(co.plan.entries[0].source.string()) + " " + quote(ws.string()) +
+      ";"
+      "mount --bind " +
+      quote(objects.source.string()) + " " + quote((tmp_.path() / "objs").string()) +
+      ";"
+      "mount -t tmpfs hidden " +
+      quote((tmp_.path() / "home").string()) +
+      ";"
+      "mkdir -p " +
+      quote(objects.target) +
+      ";"
+      "mount --move " +
+      quote((tmp_.path() / "objs").string()) + " " + quote(objects.target) +
+      ";"
+      "mount -o remount,bind,ro " +
+      quote(objects.target) +
+      ";"
+      "test ! -e " +
+      quote((tmp_.path() / "home/repos/trees").string()) + ";" +
+      as_owner("git -C " + quote(ws.string()) + " status --porcelain") + ";" +
+      as_owner("git -C " + quote(ws.string()) + " fsck --no-progress") + ";" +
+      as_owner("git -C " + quote(ws.string()) + " log --format=%H HEAD") + ";" +
+      as_owner("sh -c 'echo x > " + (ws / "new.txt").string() + "'") + ";" +
+      as_owner("git -C " + quote(ws.string()) + " add new.txt") + ";" +
+      as_owner("git -C " + quote(ws.string()) + " commit -q -m inside") + ";" + "if " +
+      as_owner("touch " + quote(objects.target + "/probe")) +
+      " 2>/dev/null; then echo objects-writable; exit 1; fi";
+  std::string output;
+  int status = sh_status("unshare --mount sh -c " + quote(script), &output);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, git(src_, "log --format=%H feature"));
+  // The commit made inside is in the session's layer.
+  EXPECT_EQ(trim(git(co.host_dir, "log -1 --format=%s")), "inside");
+}
+
 TEST_F(MountsTest, UpdatePolicies) {
   auto old_tip = rev_parse(src_, "main");
   cache_->fetch({.url = file_url()});
