@@ -40,8 +40,12 @@ RemoteRefs list_remote(RemoteSession& session) {
 std::string fetch_into(git_repository* repo, RemoteSession& session, RepoErrorKind kind) {
   try {
     git_remote* raw = nullptr;
-    // Anonymous: the URL stays out of the mirror's config.
-    git_check(git_remote_create_anonymous(&raw, repo, session.url.c_str()), "remote");
+    // Anonymous: the URL stays out of the mirror's config. No insteadOf rewriting (its
+    // regex-based config lookup also leaks in libgit2 1.5.1).
+    git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    create.repository = repo;
+    create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    git_check(git_remote_create_with_opts(&raw, session.url.c_str(), &create), "remote");
     GitRemote remote(raw);
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     session.bind(opts.callbacks);

@@ -88,11 +88,18 @@ void set_checkout_head(const fs::path& workdir, const MirrorInfo& mirror, const 
   git_check(git_reference_create(&local, repo.get(), name.c_str(), &oid, 1, "cove: checkout"),
             "create branch");
   GitReference owned(local);
-  std::string upstream = "origin/" + branch;
+  // Upstream through config keys rather than git_branch_set_upstream, whose remote lookup
+  // leaks regex match data in libgit2 1.5.1.
   git_reference* remote_ref = nullptr;
-  if (git_reference_lookup(&remote_ref, repo.get(), ("refs/remotes/" + upstream).c_str()) == 0) {
+  if (git_reference_lookup(&remote_ref, repo.get(), ("refs/remotes/origin/" + branch).c_str()) ==
+      0) {
     git_reference_free(remote_ref);
-    git_check(git_branch_set_upstream(local, upstream.c_str()), "set upstream");
+    git_config* raw_cfg = nullptr;
+    git_check(git_repository_config(&raw_cfg, repo.get()), "config");
+    GitConfig cfg(raw_cfg);
+    auto section = "branch." + branch;
+    git_check(git_config_set_string(raw_cfg, (section + ".remote").c_str(), "origin"), "config");
+    git_check(git_config_set_string(raw_cfg, (section + ".merge").c_str(), name.c_str()), "config");
   }
   git_check(git_repository_set_head(repo.get(), name.c_str()), "set HEAD");
 }
