@@ -68,6 +68,13 @@ struct Lease {
 void set_checkout_head(const fs::path& workdir, const MirrorInfo& mirror, const std::string& branch,
                        bool move_tree);
 
+// Writes a complete checkout of mirror.commit into the empty or missing directory dir:
+// objects borrowed through alternates, HEAD on branch (detached if empty), owned by owner,
+// index settled so that the first `git status` only compares stat data. Throws
+// MirrorDamaged or RepoError.
+void write_checkout(const MirrorInfo& mirror, const std::string& branch, Owner owner,
+                    const fs::path& dir);
+
 struct RepoCache::Impl {
   explicit Impl(RepoCacheOptions options);
 

@@ -124,33 +124,18 @@ std::string commit_of(const fs::path& tree_dir) {
 
 }  // namespace
 
-fs::path RepoCache::Impl::build_tree(const MirrorInfo& mirror, const std::string& branch,
-                                     Owner owner, bool* built) {
-  if (built) *built = false;
-  auto dir = tree_dir(mirror.key, mirror.commit, owner);
-  if (fs::exists(dir)) return dir;
-  fs::create_directories(trees / mirror.key);
-  FileLock lock(tree_lock(mirror.key), FileLock::Mode::exclusive);
-  if (fs::exists(dir)) return dir;  // built by whoever held the lock before us
-
-  auto tmp_dir = tmp / ("tree-" + mirror.key + "-" + random_hex(6));
-  struct Cleanup {
-    fs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      if (!p.empty()) fs::remove_all(p, ec);
-    }
-  } cleanup{tmp_dir};
+void write_checkout(const MirrorInfo& mirror, const std::string& branch, Owner owner,
+                    const fs::path& dir) {
   try {
     {
       git_repository* raw = nullptr;
-      git_check(git_repository_init(&raw, tmp_dir.c_str(), 0), "init");
+      git_check(git_repository_init(&raw, dir.c_str(), 0), "init");
       git_repository_free(raw);
     }
-    auto gitdir = tmp_dir / ".git";
+    auto gitdir = dir / ".git";
     write_file_atomic(gitdir / "objects/info/alternates",
                       (mirror.path / "objects").string() + "\n");
-    auto repo = open_repo(tmp_dir);  // reopened so that the alternates are read
+    auto repo = open_repo(dir);  // reopened so that the alternates are read
     configure(repo.get(), mirror.url);
     {
       git_repository* raw = nullptr;
@@ -168,17 +153,17 @@ fs::path RepoCache::Impl::build_tree(const MirrorInfo& mirror, const std::string
               "checkout");
     repo.reset();
     // Sessions on the branch this tree is built for find HEAD ready and write nothing.
-    set_checkout_head(tmp_dir, mirror, branch, false);
+    set_checkout_head(dir, mirror, branch, false);
     if (branch.empty()) {
-      repo = open_repo(tmp_dir);
+      repo = open_repo(dir);
       git_check(git_repository_set_head_detached(repo.get(), &oid), "set HEAD");
     }
-    repo = open_repo(tmp_dir);
+    repo = open_repo(dir);
     timespec old{};
     ::clock_gettime(CLOCK_REALTIME, &old);
     old.tv_sec -= 5;
-    own_and_age(tmp_dir, owner, old);
-    refresh_index(repo.get(), tmp_dir);
+    own_and_age(dir, owner, old);
+    refresh_index(repo.get(), dir);
     chown_all(gitdir, owner);
   } catch (const GitFailure& f) {
     if (f.code == GIT_ENOTFOUND || f.klass == GIT_ERROR_ODB || f.klass == GIT_ERROR_ZLIB) {
@@ -188,6 +173,26 @@ fs::path RepoCache::Impl::build_tree(const MirrorInfo& mirror, const std::string
   } catch (const std::system_error& e) {
     throw RepoError(RepoErrorKind::checkout, mirror.url, e.what());
   }
+}
+
+fs::path RepoCache::Impl::build_tree(const MirrorInfo& mirror, const std::string& branch,
+                                     Owner owner, bool* built) {
+  if (built) *built = false;
+  auto dir = tree_dir(mirror.key, mirror.commit, owner);
+  if (fs::exists(dir)) return dir;
+  fs::create_directories(trees / mirror.key);
+  FileLock lock(tree_lock(mirror.key), FileLock::Mode::exclusive);
+  if (fs::exists(dir)) return dir;  // built by whoever held the lock before us
+
+  auto tmp_dir = tmp / ("tree-" + mirror.key + "-" + random_hex(6));
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!p.empty()) fs::remove_all(p, ec);
+    }
+  } cleanup{tmp_dir};
+  write_checkout(mirror, branch, owner, tmp_dir);
   TreeMeta meta;
   meta.commit = mirror.commit;
   meta.branch = branch;

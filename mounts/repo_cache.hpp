@@ -67,6 +67,10 @@ struct RepoCacheOptions {
   // Diffs larger than this many files are not applied in a session layer: a prepared tree
   // for the wanted commit is built instead.
   std::size_t max_layer_update_files = 5000;
+  // Copy-on-write overlay checkouts. When false, or when the kernel refuses the overlay
+  // mount (no privilege, no overlayfs), each session gets its own full checkout instead,
+  // whose cost grows with the number of files.
+  bool overlay = true;
   std::function<void(const FetchProgress&)> progress;  // called from the calling thread
 };
 
@@ -100,6 +104,7 @@ struct SessionCheckout {
   MountPlan plan;
   bool built_prepared_tree = false;  // no prepared tree existed: this call built one
   bool updated_in_layer = false;     // a nearby prepared tree was mounted and moved forward
+  bool copied = false;               // a full checkout, not an overlay (see overlay option)
 };
 
 struct CachedRepo {

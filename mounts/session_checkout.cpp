@@ -27,13 +27,16 @@ bool overlay_safe(const fs::path& p) {
   return s.find_first_of(",:\\") == std::string::npos;
 }
 
-void mount_overlay(const fs::path& lower, const fs::path& upper, const fs::path& work,
+// False when overlayfs cannot be used here at all (no privilege, not in the kernel).
+bool mount_overlay(const fs::path& lower, const fs::path& upper, const fs::path& work,
                    const fs::path& target) {
   std::string options =
       "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "mount overlay on " + target.string());
+  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) == 0) {
+    return true;
   }
+  if (errno == EPERM || errno == ENODEV) return false;
+  throw std::system_error(errno, std::generic_category(), "mount overlay on " + target.string());
 }
 
 void chown_through(const fs::path& upper, const fs::path& view, Owner owner) {
@@ -145,7 +148,7 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
     // Shared: neither eviction nor a re-clone can start while this session is being made.
     pin.emplace(mirror_lock(mirror.key), FileLock::Mode::shared);
     try {
-      lower = choose_lower(mirror, branch, req.owner, out);
+      if (options.overlay) lower = choose_lower(mirror, branch, req.owner, out);
       break;
     } catch (const MirrorDamaged& d) {
       pin.reset();
@@ -159,13 +162,17 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
   out.branch = branch;
   out.layer_dir = session_dir;
   out.host_dir = req.host_dir.empty() ? session_dir / "merged" : req.host_dir;
-  auto tree_meta = read_tree_meta(lower);
-  auto meta_path = lower;
-  touch(meta_path += ".json");
+  std::optional<TreeMeta> tree_meta;
+  if (!lower.empty()) {
+    tree_meta = read_tree_meta(lower);
+    auto meta_path = lower;
+    touch(meta_path += ".json");
+  }
   // A prepared tree already has HEAD on the branch it was built for.
   bool head_ready = !out.updated_in_layer && tree_meta && tree_meta->commit == mirror.commit &&
                     tree_meta->branch == branch;
 
+  bool copying = false;
   try {
     for (const auto* p : {&lower, &session_dir, &out.host_dir}) {
       if (!overlay_safe(*p))
@@ -176,22 +183,37 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
     fs::create_directories(out.host_dir);
     ::chmod((session_dir / "upper").c_str(), 0755);
     chown_all(session_dir / "upper", req.owner);
-    mount_overlay(lower, session_dir / "upper", session_dir / "work", out.host_dir);
-    MountGuard guard(out.host_dir);
-    if (!head_ready) set_checkout_head(out.host_dir, mirror, branch, out.updated_in_layer);
-    // Whatever the runtime wrote into the session's layer belongs to the session's user.
-    // Changed through the mount: overlayfs caches attributes, so a chown made directly in
-    // the upper directory would not be seen (or enforced) through the view.
-    chown_through(session_dir / "upper", out.host_dir, req.owner);
     nlohmann::json lease{{"session_id", req.session_id},
                          {"key", mirror.key},
                          {"tree", lower.filename().string()},
                          {"url", mirror.url},
                          {"host_dir", out.host_dir.string()}};
-    write_file_atomic(session_dir / "lease.json", lease.dump(2) + "\n");
-    guard.release();
+    if (options.overlay &&
+        mount_overlay(lower, session_dir / "upper", session_dir / "work", out.host_dir)) {
+      MountGuard guard(out.host_dir);
+      if (!head_ready) set_checkout_head(out.host_dir, mirror, branch, out.updated_in_layer);
+      // Whatever the runtime wrote into the session's layer belongs to the session's user.
+      // Changed through the mount: overlayfs caches attributes, so a chown made directly in
+      // the upper directory would not be seen (or enforced) through the view.
+      chown_through(session_dir / "upper", out.host_dir, req.owner);
+      write_file_atomic(session_dir / "lease.json", lease.dump(2) + "\n");
+      guard.release();
+    } else {
+      if (!fs::is_empty(out.host_dir)) {
+        throw std::runtime_error(out.host_dir.string() + " is not empty");
+      }
+      lease["copy"] = true;
+      write_file_atomic(session_dir / "lease.json", lease.dump(2) + "\n");
+      copying = true;
+      write_checkout(mirror, branch, req.owner, out.host_dir);
+      out.copied = true;
+    }
   } catch (const std::exception& e) {
     std::error_code ec;
+    if (copying) {
+      for (const auto& entry : fs::directory_iterator(out.host_dir, ec))
+        fs::remove_all(entry, ec);
+    }
     fs::remove_all(session_dir, ec);
     if (auto* f = dynamic_cast<const GitFailure*>(&e)) {
       throw RepoError(RepoErrorKind::checkout, mirror.url, f->what());
@@ -216,7 +238,19 @@ void RepoCache::Impl::release(const std::string& session_id) {
     } catch (const nlohmann::json::exception&) {
     }
   }
-  if (::umount2(host_dir.c_str(), 0) != 0 && errno == EBUSY) {
+  bool copy = false;
+  if (auto text = read_file(session_dir / "lease.json")) {
+    try {
+      copy = nlohmann::json::parse(*text).value("copy", false);
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  if (copy) {
+    // A full checkout: its files are the session's layer. The directory itself stays.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(host_dir, ec))
+      fs::remove_all(entry, ec);
+  } else if (::umount2(host_dir.c_str(), 0) != 0 && errno == EBUSY) {
     ::umount2(host_dir.c_str(), MNT_DETACH);
   }
   remove_via_trash(session_dir, trash);

@@ -243,6 +243,24 @@ TEST_F(MountsTest, MountPlanAloneIsEnoughInsideAMountNamespace) {
   EXPECT_EQ(trim(git(co.host_dir, "log -1 --format=%s")), "inside");
 }
 
+TEST_F(MountsTest, FullCheckoutWithoutOverlay) {
+  RepoCacheOptions o;
+  o.root = tmp_.path() / "home/repos";
+  o.overlay = false;
+  auto cache = std::make_unique<RepoCache>(o);
+  auto co = checkout({.url = file_url(), .branch = "feature"}, "copy1", cache.get());
+  EXPECT_TRUE(co.copied);
+  expect_good_checkout(co, src_, "feature");
+  EXPECT_TRUE(cache->list().at(0).prepared_commits.empty());
+  auto sha = rev_parse(src_, "main~1");
+  auto detached = checkout({.url = file_url(), .commit = sha}, "copy2", cache.get());
+  expect_good_checkout(detached, src_, sha);
+  auto dir = co.host_dir;
+  cache->release("copy1");
+  cache->release("copy2");
+  EXPECT_FALSE(fs::exists(dir / "README.md"));
+}
+
 TEST_F(MountsTest, UpdatePolicies) {
   auto old_tip = rev_parse(src_, "main");
   cache_->fetch({.url = file_url()});
