@@ -261,6 +261,41 @@ TEST_F(MountsTest, FullCheckoutWithoutOverlay) {
   EXPECT_FALSE(fs::exists(dir / "README.md"));
 }
 
+TEST_F(MountsTest, LargeDiffBuildsAFreshTreeInsteadOfUpdatingTheLayer) {
+  RepoCacheOptions o;
+  o.root = tmp_.path() / "home/repos";
+  o.max_layer_update_files = 3;
+  auto cache = std::make_unique<RepoCache>(o);
+  checkout({.url = file_url()}, "s1", cache.get());
+  add_commit(src_, "main", 10);
+  auto co = checkout({.url = file_url(), .update = UpdatePolicy::always}, "s2", cache.get());
+  EXPECT_FALSE(co.updated_in_layer);
+  EXPECT_TRUE(co.built_prepared_tree);
+  expect_good_checkout(co, src_, "main");
+  cache->release("s1");
+  cache->release("s2");
+}
+
+TEST_F(MountsTest, GcEvictsTheLeastRecentlyUsedTreeFirst) {
+  auto other = tmp_.path() / "other";
+  make_source_repo(other);
+  auto other_url = "file://" + other.string();
+  checkout({.url = file_url()}, "old");
+  cache_->release("old");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  checkout({.url = other_url}, "new");
+  cache_->release("new");
+  std::uint64_t total = 0;
+  for (const auto& r : cache_->list())
+    total += r.bytes;
+  auto report = cache_->gc(total - 1);
+  ASSERT_EQ(report.evicted.size(), 1u);
+  EXPECT_EQ(report.evicted[0].rfind("tree " + file_url() + " ", 0), 0u) << report.evicted[0];
+  for (const auto& r : cache_->list()) {
+    EXPECT_EQ(r.prepared_commits.size(), r.url == other_url ? 1u : 0u) << r.url;
+  }
+}
+
 TEST_F(MountsTest, UpdatePolicies) {
   auto old_tip = rev_parse(src_, "main");
   cache_->fetch({.url = file_url()});
