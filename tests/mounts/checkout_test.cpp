@@ -460,6 +460,24 @@ TEST_F(HttpMountsTest, PrivateRepositoryWithToken) {
   expect_good_checkout(co, src_, "main");
   EXPECT_EQ(co.url, priv());
   EXPECT_EQ(files_containing(co.host_dir, token_), std::vector<std::string>{});
+
+  // The session commits and pushes over HTTP as its own user; git asks an askpass helper
+  // that reads the token from the environment (as a credential helper would).
+  auto askpass = tmp_.path() / "askpass.sh";
+  std::ofstream(askpass) << "#!/bin/sh\ncase \"$1\" in Username*) echo x-access-token ;; "
+                            "*) echo \"$PUSH_TOKEN\" ;; esac\n";
+  fs::permissions(askpass, fs::perms(0755));
+  auto dir = quote(co.host_dir.string());
+  sh(as_owner("sh -c 'echo pushed > " + co.host_dir.string() + "/pushed.txt'"));
+  sh(as_owner("git -C " + dir + " add pushed.txt"));
+  sh(as_owner("git -C " + dir + " commit -q -m pushed"));
+  ::setenv("PUSH_TOKEN", token_.c_str(), 1);
+  sh(as_owner("env GIT_ASKPASS=" + askpass.string() + " git -C " + dir +
+              " push -q origin HEAD:refs/heads/from-session"));
+  ::unsetenv("PUSH_TOKEN");
+  EXPECT_EQ(rev_parse(tmp_.path() / "served/private/repo.git", "from-session"),
+            trim(git(co.host_dir, "rev-parse HEAD")));
+  EXPECT_EQ(files_containing(co.host_dir, token_), std::vector<std::string>{});
 }
 
 TEST_F(HttpMountsTest, PublicRepositoryAnonymously) {
