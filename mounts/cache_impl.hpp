@@ -60,6 +60,7 @@ struct Lease {
   std::string tree;  // prepared tree directory name
   std::string url;
   fs::path host_dir;
+  bool copy = false;
 };
 
 // Points HEAD of the checkout at workdir to the branch (created at mirror.commit, tracking
@@ -94,6 +95,9 @@ struct RepoCache::Impl {
   void write_mirror_meta(const std::string& key, const MirrorMeta& meta) const;
   std::optional<TreeMeta> read_tree_meta(const fs::path& tree) const;
   void write_tree_meta(const fs::path& tree, const TreeMeta& meta) const;
+  // Leases of live checkouts: a full copy, or an overlay still mounted. A lease whose
+  // overlay is gone (the machine rebooted, the runtime crashed and someone unmounted it)
+  // pins nothing.
   std::vector<Lease> read_leases() const;
 
   // mirror.cpp

@@ -113,6 +113,14 @@ std::int64_t mtime_ms(const fs::path& path) {
 
 }  // namespace
 
+// An overlay mounted at path has another device number than its parent directory.
+bool is_mount_point(const fs::path& path) {
+  struct stat self, parent;
+  if (::stat(path.c_str(), &self) != 0) return false;
+  if (::stat(path.parent_path().c_str(), &parent) != 0) return false;
+  return self.st_dev != parent.st_dev;
+}
+
 void touch(const fs::path& path) {
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
 }
@@ -181,8 +189,9 @@ std::vector<Lease> RepoCache::Impl::read_leases() const {
     if (!text) continue;
     try {
       auto j = json::parse(*text);
-      out.push_back(Lease{j.value("session_id", ""), j.value("key", ""), j.value("tree", ""),
-                          j.value("url", ""), fs::path(j.value("host_dir", ""))});
+      Lease lease{j.value("session_id", ""), j.value("key", ""),      j.value("tree", ""),
+                  j.value("url", ""),        j.value("host_dir", ""), j.value("copy", false)};
+      if (lease.copy || is_mount_point(lease.host_dir)) out.push_back(std::move(lease));
     } catch (const json::exception&) {
     }
   }

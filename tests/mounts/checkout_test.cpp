@@ -276,6 +276,16 @@ TEST_F(MountsTest, LargeDiffBuildsAFreshTreeInsteadOfUpdatingTheLayer) {
   cache->release("s2");
 }
 
+TEST_F(MountsTest, LeaseOfAnUnmountedCheckoutPinsNothing) {
+  auto co = checkout({.url = file_url()}, "crashed");
+  sh("umount " + quote(co.host_dir.string()));  // as after a reboot
+  ASSERT_EQ(cache_->list().at(0).live_sessions, 0);
+  cache_->gc(0);
+  EXPECT_TRUE(cache_->list().empty());
+  cache_->release("crashed");
+  EXPECT_FALSE(fs::exists(co.layer_dir));
+}
+
 TEST_F(MountsTest, GcEvictsTheLeastRecentlyUsedTreeFirst) {
   auto other = tmp_.path() / "other";
   make_source_repo(other);
