@@ -2,8 +2,10 @@
 // checkout, maintenance). Not part of the layer's interface.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,8 +84,13 @@ struct RepoCache::Impl {
   RepoCacheOptions options;
   fs::path locks, mirrors, trees, sessions, tmp, trash;
 
+  // Background prepared-tree builds; finished ones are joined when the next one starts.
+  struct BackgroundBuild {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex background_mutex;
-  std::vector<std::thread> background;
+  std::vector<BackgroundBuild> background;
 
   fs::path mirror_repo(const std::string& key) const { return mirrors / key / "repo.git"; }
   fs::path mirror_meta_path(const std::string& key) const { return mirrors / key / "meta.json"; }

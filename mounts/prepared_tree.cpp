@@ -250,14 +250,22 @@ std::optional<fs::path> RepoCache::Impl::nearest_tree(const MirrorInfo& mirror,
 void RepoCache::Impl::build_tree_in_background(const MirrorInfo& mirror, const std::string& branch,
                                                Owner owner) {
   std::lock_guard lock(background_mutex);
-  background.emplace_back([this, mirror, branch, owner] {
+  std::erase_if(background, [](BackgroundBuild& b) {
+    if (!b.done->load()) return false;
+    b.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread([this, mirror, branch, owner, done] {
     try {
       FileLock pin(mirror_lock(mirror.key), FileLock::Mode::shared);
       build_tree(mirror, branch, owner);
     } catch (const std::exception&) {
       // Best effort: the next session on this commit builds it in the foreground.
     }
+    *done = true;
   });
+  background.push_back(BackgroundBuild{std::move(thread), done});
 }
 
 }  // namespace cove::mounts

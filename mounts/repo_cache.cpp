@@ -207,14 +207,14 @@ RepoCache::~RepoCache() {
 
 void RepoCache::wait_background() {
   for (;;) {
-    std::vector<std::thread> threads;
+    std::vector<Impl::BackgroundBuild> builds;
     {
       std::lock_guard lock(impl_->background_mutex);
-      threads.swap(impl_->background);
+      builds.swap(impl_->background);
     }
-    if (threads.empty()) return;
-    for (auto& t : threads)
-      t.join();
+    if (builds.empty()) return;
+    for (auto& b : builds)
+      b.thread.join();
   }
 }
 
