@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "mounts/cache_impl.hpp"
+#include "mounts/repo_url.hpp"
 
 namespace cove::mounts {
 
@@ -222,12 +223,29 @@ const std::filesystem::path& RepoCache::root() const {
   return impl_->options.root;
 }
 
+namespace {
+
+// The boundary of the layer: whatever failed below becomes a RepoError of the given kind.
+template <typename F>
+auto as_repo_error(const std::string& url, RepoErrorKind kind, F&& body) {
+  try {
+    return body();
+  } catch (const RepoError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw RepoError(kind, clean_url(url), e.what());
+  }
+}
+
+}  // namespace
+
 MirrorInfo RepoCache::fetch(const RepoSpec& spec) {
-  return impl_->fetch(spec);
+  return as_repo_error(spec.url, RepoErrorKind::clone, [&] { return impl_->fetch(spec); });
 }
 
 SessionCheckout RepoCache::checkout(const CheckoutRequest& request) {
-  return impl_->checkout(request);
+  return as_repo_error(request.repo.url, RepoErrorKind::checkout,
+                       [&] { return impl_->checkout(request); });
 }
 
 void RepoCache::release(const std::string& session_id) {

@@ -132,7 +132,7 @@ class RepoCache {
   RepoCache& operator=(const RepoCache&) = delete;
 
   // Makes sure the mirror exists and is as fresh as spec.update asks; resolves the spec to
-  // a commit. Throws RepoError.
+  // a commit. Throws RepoError, also for local failures (disk, permissions).
   MirrorInfo fetch(const RepoSpec& spec);
 
   // Makes a session checkout: fetch() (with an access check when the repository needs
