@@ -27,6 +27,7 @@ case "$1" in Username*) echo x-access-token ;; *) echo "$COVE_BENCH_TOKEN" ;; es
 ASK
 chmod +x "$work/askpass.sh"
 
+rm -f "$work/port"
 python3 tests/mounts/git_http_server.py "$work/served" >"$work/port" 2>"$work/server.err" &
 server=$!
 cleanup() {
