@@ -22,4 +22,7 @@ void add_sandbox_commands(CLI::App& app, int& exit_code);
 // `cove serve` (the Managed Agents API server) and `cove key`.
 void add_serve_commands(CLI::App& app, int& exit_code);
 
+// `cove repo fetch|ls|gc|checkout|release`: the repository cache.
+void add_repo_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cove::cli::add_sandbox_commands(app, exit_code);
   cove::cli::add_serve_commands(app, exit_code);
+  cove::cli::add_repo_commands(app, exit_code);
 
   // CLI11 cannot hand a subcommand everything after "--"; split it off here.
   std::vector<std::string> words(argv + 1, argv + argc);

@@ -1,0 +1,80 @@
+// Unit tests of mounts/ pieces that need no root, no mounts and no server.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "mounts/handles.hpp"
+#include "mounts/repo_cache.hpp"
+#include "mounts/repo_url.hpp"
+
+namespace cove::mounts {
+namespace {
+
+TEST(RepoUrl, CleanUrlDropsCredentialsAndNormalisesHost) {
+  EXPECT_EQ(clean_url("https://x-access-token:secret@GitHub.com/Owner/Repo.git/"),
+            "https://github.com/Owner/Repo.git");
+  EXPECT_EQ(clean_url("HTTP://user@127.0.0.1:8080/a/b"), "http://127.0.0.1:8080/a/b");
+  EXPECT_EQ(clean_url("/srv/git/repo/"), "file:///srv/git/repo");
+  EXPECT_EQ(clean_url("git@github.com:owner/repo.git"), "git@github.com:owner/repo.git");
+}
+
+TEST(RepoUrl, KeyIgnoresCredentialsCaseOfHostAndDotGit) {
+  auto k = repo_key("https://github.com/owner/repo");
+  EXPECT_EQ(k.size(), 16u);
+  EXPECT_EQ(repo_key("https://tok@GITHUB.com/owner/repo.git"), k);
+  EXPECT_EQ(repo_key("https://github.com/owner/repo/"), k);
+  EXPECT_NE(repo_key("https://github.com/owner/other"), k);
+}
+
+TEST(RepoUrl, Host) {
+  EXPECT_EQ(url_host("https://u:p@Example.com:8443/x"), "example.com:8443");
+  EXPECT_EQ(url_host("file:///tmp/x"), "");
+}
+
+TEST(ParseSize, UnitsAndErrors) {
+  EXPECT_EQ(parse_size("1024"), 1024u);
+  EXPECT_EQ(parse_size("2K"), 2048u);
+  EXPECT_EQ(parse_size("1.5M"), 1572864u);
+  EXPECT_EQ(parse_size("10GiB"), 10ull << 30);
+  EXPECT_THROW(parse_size("ten"), std::invalid_argument);
+  EXPECT_THROW(parse_size("5X"), std::invalid_argument);
+}
+
+TEST(RepoError, MessageNamesKindUrlAndReason) {
+  RepoError e(RepoErrorKind::forbidden, "https://github.com/o/r", "no access");
+  EXPECT_STREQ(e.what(), "forbidden: https://github.com/o/r: no access");
+  EXPECT_EQ(to_string(RepoErrorKind::not_found), "not_found");
+}
+
+TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
+  char tmpl[] = "/tmp/cove-lock-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::filesystem::path lock_path = std::filesystem::path(tmpl) / "lock";
+  {
+    FileLock held(lock_path, FileLock::Mode::exclusive);
+    EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
+    std::atomic<bool> got{false};
+    std::thread waiter([&] {
+      FileLock l(lock_path, FileLock::Mode::exclusive);
+      got = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(got);
+    held.change(FileLock::Mode::shared);  // downgrading lets the waiter... not yet
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(got);
+    { FileLock moved = std::move(held); }  // released here
+    waiter.join();
+    EXPECT_TRUE(got);
+  }
+  {
+    FileLock a(lock_path, FileLock::Mode::shared);
+    EXPECT_TRUE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
+    EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::exclusive).owns_lock());
+  }
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace cove::mounts
