@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "sandbox/id_map.hpp"
 #include "sandbox/mount_plan.hpp"
@@ -50,6 +52,20 @@ bool receive(int sock, std::string& msg) {
   return true;
 }
 
+// init's setup failure report, when one is waiting on the socket.
+std::optional<SandboxError> queued_setup_failure(int sock) {
+  char buf[kReplyBuffer];
+  ssize_t n = ::recv(sock, buf, sizeof buf, MSG_DONTWAIT);
+  if (n <= 0) return std::nullopt;
+  wire::Reader r(std::string_view(buf, static_cast<size_t>(n)));
+  if (r.type() != wire::Type::kSetupFailed) return std::nullopt;
+  r.u32();  // id
+  r.u32();  // errno
+  std::string message = r.str();
+  if (!r.ok()) return std::nullopt;
+  return setup_error(message);
+}
+
 wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
   wire::Setup s;
   s.hostname = spec.hostname;
@@ -90,9 +106,16 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   theirs.reset();
   write_id_mapping(sb->init_pid_, ids);  // never host uid 0
   sb->send(setup, nullptr, 0);           // init builds the rest from inside
-  sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
-  sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
-  sb->send(wire::Writer(wire::Type::kCgroupsJoined).bytes(), nullptr, 0);
+  try {
+    sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
+    sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
+    sb->send(wire::Writer(wire::Type::kCgroupsJoined).bytes(), nullptr, 0);
+  } catch (const SandboxError&) {
+    // If init failed meanwhile, its own report is the better reason (and explains why
+    // talking to it failed).
+    if (auto failure = queued_setup_failure(sb->control_.get())) throw *failure;
+    throw;
+  }
 
   std::string reply;
   if (!receive(sb->control_.get(), reply))
