@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
 
-build() {  # dir, extra cmake args...
-  local dir=$1; shift
+build() {  # dir, target, extra cmake args...
+  local dir=$1 target=$2; shift 2
   local log="$root/$dir.log"
   mkdir -p "$root/$dir"
-  if ! { cmake -S "$root" -B "$root/$dir" -G Ninja "$@" && cmake --build "$root/$dir" -j "$jobs"; } \
+  if ! { cmake -S "$root" -B "$root/$dir" -G Ninja "$@" && cmake --build "$root/$dir" -j "$jobs" --target "$target"; } \
       >"$log" 2>&1; then
     grep -E -A5 "error|FAILED" "$log" | head -n 60 >&2 || tail -n 40 "$log" >&2
     echo "test: build of $dir failed (full log: $dir.log)" >&2
@@ -22,11 +22,11 @@ build() {  # dir, extra cmake args...
 
 status=0
 echo "== build/: all tests"
-build build
+build build all
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 300) || status=1
 
 echo "== build-asan/: unit tests under ASan/UBSan"
-build build-asan -DCOVE_SANITIZE=ON -DCOVE_BUILD_BENCH=OFF
+build build-asan unit_tests -DCOVE_SANITIZE=ON -DCOVE_BUILD_BENCH=OFF
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L unit --timeout 300) || status=1
 
 exit $status
