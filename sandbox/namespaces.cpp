@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "sandbox/error.hpp"
 #include "sandbox/init_image.hpp"
@@ -67,7 +68,15 @@ pid_t start_init(int control_fd) {
                       CLONE_VM | CLONE_VFORK | kNamespaces | SIGCHLD, &args);
   int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) throw_errno("namespaces", "clone", clone_errno);
+  if (pid < 0) {
+    if (clone_errno == EPERM || clone_errno == ENOSPC || clone_errno == EUSERS)
+      throw SandboxError("namespaces",
+                         std::string("clone: ") + std::strerror(clone_errno) +
+                             " (user namespaces are disabled or exhausted here: check "
+                             "user.max_user_namespaces, kernel.unprivileged_userns_clone and "
+                             "AppArmor's restrict_unprivileged_userns)");
+    throw_errno("namespaces", "clone", clone_errno);
+  }
   if (args.exec_errno != 0) {
     ::waitpid(pid, nullptr, 0);
     throw_errno("init", "exec init image", args.exec_errno);
