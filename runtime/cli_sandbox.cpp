@@ -308,6 +308,13 @@ int run_shell(Options o) {
   }
 }
 
+// The command: the words CLI11 left over, then everything after "--".
+std::vector<std::string> command_words(const CLI::App& cmd) {
+  std::vector<std::string> words = cmd.remaining();
+  words.insert(words.end(), trailing_args().begin(), trailing_args().end());
+  return words;
+}
+
 }  // namespace
 
 void add_sandbox_commands(CLI::App& app, int& exit_code) {
@@ -323,9 +330,7 @@ void add_sandbox_commands(CLI::App& app, int& exit_code) {
   // Everything from the first non-option word on is the command (a leading -- is optional).
   run->prefix_command();
   run->callback([&, run] {
-    run_opts.command = run->remaining();
-    for (const auto& w : trailing_args())
-      run_opts.command.push_back(w);
+    run_opts.command = command_words(*run);
     exit_code = run_command(run_opts);
   });
 
@@ -335,9 +340,7 @@ void add_sandbox_commands(CLI::App& app, int& exit_code) {
   add_options(shell, shell_opts);
   shell->prefix_command();
   shell->callback([&, shell] {
-    shell_opts.command = shell->remaining();
-    for (const auto& w : trailing_args())
-      shell_opts.command.push_back(w);
+    shell_opts.command = command_words(*shell);
     exit_code = run_shell(shell_opts);
   });
 }
