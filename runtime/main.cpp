@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
+  cove::cli::add_mcp_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
