@@ -135,7 +135,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::function<void()> tools_changed;
   std::function<void(const json&)> notification;
 
-  std::string where() const { return "MCP server '" + cfg.name + "' (" + url.str() + ")"; }
+  std::string where() const {
+    if (cfg.name.empty()) return "MCP server " + url.str();
+    return "MCP server '" + cfg.name + "' (" + url.str() + ")";
+  }
 
   net::Headers headers(const char* accept) const {
     net::Headers h = cfg.headers;

@@ -31,7 +31,7 @@ template <class T>
 using Task = boost::asio::awaitable<T>;
 
 struct ServerConfig {
-  std::string name = "mcp";  // how errors name the server ("github")
+  std::string name;          // how errors name the server ("github"); empty: by its URL
   std::string url;           // the endpoint, used exactly as given
   net::Headers headers;      // sent on every request (e.g. X-MCP-Toolsets)
   std::string bearer_token;  // sent as "Authorization: Bearer …" on every request; never logged

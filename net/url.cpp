@@ -52,13 +52,14 @@ std::string Url::str() const {
 }
 
 Url parse_url(std::string_view text) {
-  auto r = boost::urls::parse_absolute_uri(text);
+  auto r = boost::urls::parse_uri(text);
   if (!r) throw std::invalid_argument("URL '" + std::string(text) + "': " + r.error().message());
   return from_boost(*r, text);
 }
 
 Url resolve_url(const Url& base, std::string_view reference) {
-  auto b = boost::urls::parse_uri(base.str());
+  const std::string base_text = base.str();
+  auto b = boost::urls::parse_uri(base_text);
   auto ref = boost::urls::parse_uri_reference(reference);
   if (!b || !ref)
     throw std::invalid_argument("URL reference '" + std::string(reference) + "' is invalid");

@@ -24,7 +24,6 @@ struct McpArgs {
 
 mcp::ServerConfig server_config(const McpArgs& a) {
   mcp::ServerConfig cfg;
-  cfg.name = a.url;
   cfg.url = a.url;
   cfg.client_info = {"cove", cove::version(), ""};
   cfg.request_timeout = std::chrono::milliseconds(static_cast<long>(a.timeout_s * 1000));
