@@ -281,7 +281,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     asio::co_spawn(ex, drain(std::move(s)), asio::detached);
   }
 
-  milliseconds http_timeout(milliseconds call_timeout) const { return call_timeout + 1s; }
+  milliseconds http_timeout(milliseconds call_timeout) const { return call_timeout + 200ms; }
 
   // Sends `message` and reads until its reply arrives, on whichever stream.
   Task<void> exchange(std::shared_ptr<Pending> p, const json& message, milliseconds timeout,
