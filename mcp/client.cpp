@@ -242,9 +242,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // The server asked us something: answer ping, refuse the rest (we declare no capabilities).
   void answer_server_request(const json& m, const std::string& name) {
     json reply = {{"jsonrpc", "2.0"}, {"id", m["id"]}};
-    if (name == "ping")
+    if (name == "ping") {
       reply["result"] = json::object();
-    else
+    } else if (name == "elicitation/create" && cfg.on_elicitation) {
+      try {
+        reply["result"] = cfg.on_elicitation(m.value("params", json::object()));
+      } catch (const std::exception& e) {
+        reply["error"] = {{"code", -32603}, {"message", e.what()}};
+      }
+    } else
       reply["error"] = {{"code", -32601}, {"message", "Method not found: " + name}};
     asio::co_spawn(ex, send_reply(shared_from_this(), std::move(reply)), asio::detached);
   }
@@ -463,6 +469,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         {"capabilities", json::object()},
         {"clientInfo", {{"name", cfg.client_info.name}, {"version", cfg.client_info.version}}}};
     if (!cfg.client_info.title.empty()) params["clientInfo"]["title"] = cfg.client_info.title;
+    if (cfg.on_elicitation) params["capabilities"]["elicitation"] = json::object();
     json result;
     bool fall_back = false;
     try {

@@ -41,6 +41,9 @@ struct ServerConfig {
   bool open_event_stream = true;  // GET stream for list_changed and server messages
   bool allow_legacy_sse = true;   // try the 2024-11-05 transport when initialize gets 400/404/405
   int max_resume_attempts = 3;
+  // Answers elicitation/create requests (declaring the elicitation capability) when set: takes
+  // the request params, returns the result ({"action":"accept"|"decline"|"cancel", …}).
+  std::function<json(const json& params)> on_elicitation;
   net::HttpClientOptions http;
 };
 

@@ -76,6 +76,15 @@ void from_json(const json& j, ToolResult& r) {
   r.is_error = j.value("isError", false) == true;
 }
 
+json elicitation_defaults(const json& requested_schema) {
+  json content = json::object();
+  auto props = requested_schema.find("properties");
+  if (props == requested_schema.end() || !props->is_object()) return content;
+  for (const auto& [name, schema] : props->items())
+    if (schema.is_object() && schema.contains("default")) content[name] = schema["default"];
+  return content;
+}
+
 std::string ToolResult::text() const {
   std::string out;
   auto add = [&out](const std::string& piece) {

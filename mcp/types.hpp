@@ -69,6 +69,10 @@ struct ToolResult {
 };
 void from_json(const json& j, ToolResult& result);
 
+// The form an elicitation's requestedSchema describes, filled with each property's default
+// (properties without one are left out).
+json elicitation_defaults(const json& requested_schema);
+
 struct Progress {
   double progress = 0;
   std::optional<double> total;

@@ -43,3 +43,11 @@ TEST(McpTypes, ResultTextForEveryBlockType) {
       json::parse(R"({"content":[],"structuredContent":{"k":1}})").get<ToolResult>();
   EXPECT_EQ(only_structured.text(), R"({"k":1})");
 }
+
+TEST(McpTypes, ElicitationDefaults) {
+  auto schema = json::parse(R"({"type":"object","properties":{
+    "name":{"type":"string","default":"John Doe"},"age":{"type":"integer","default":30},
+    "ok":{"type":"boolean","default":true},"free":{"type":"string"}}})");
+  EXPECT_EQ(elicitation_defaults(schema), json::parse(R"({"name":"John Doe","age":30,"ok":true})"));
+  EXPECT_EQ(elicitation_defaults(json::object()), json::object());
+}
