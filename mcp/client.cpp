@@ -129,6 +129,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   bool connected = false;
   bool closed = false;
   bool legacy = false;
+  bool event_stream_running = false;
   net::Url legacy_post_url;
   net::HttpResponseStream* background = nullptr;  // GET stream or legacy SSE stream
   asio::steady_timer stream_timer;
@@ -318,7 +319,6 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       const std::string type(s->header("Content-Type").value_or(""));
       if (starts_with(type, "text/event-stream")) {
         net::SseParser parser;
-        bool broken = false;
         try {
           if (co_await read_events(*s, parser, p.get())) {
             spawn_drain(std::move(s));
@@ -326,9 +326,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           }
         } catch (const net::HttpError&) {
           if (p->failure) throw;
-          broken = true;
+          // A broken stream is resumed like one the server ended early.
         }
-        (void)broken;  // ended or broke before the reply: both are resumed the same way
         s.reset();
         co_await resume(p, parser, timeout);
       } else if (starts_with(type, "application/json")) {
@@ -471,7 +470,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     if (!cfg.client_info.title.empty()) params["clientInfo"]["title"] = cfg.client_info.title;
     if (cfg.on_elicitation) params["capabilities"]["elicitation"] = json::object();
     json result;
-    bool fall_back = false;
+    std::optional<McpError> streamable_failure;
     try {
       result = co_await call(kInitialize, params, {}, false);
     } catch (const McpError& e) {
@@ -479,10 +478,16 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       if (e.kind() != Kind::transport || legacy || !cfg.allow_legacy_sse ||
           !(s == 400 || s == 404 || s == 405))
         throw;
-      fall_back = true;
+      streamable_failure = e;
     }
-    if (fall_back) {
-      co_await open_legacy();
+    if (streamable_failure) {  // 400/404/405: maybe a 2024-11-05 HTTP+SSE server
+      bool opened = false;
+      try {
+        co_await open_legacy();
+        opened = true;
+      } catch (const McpError&) {
+      }
+      if (!opened) throw *streamable_failure;  // the streamable HTTP answer explains more
       result = co_await call(kInitialize, params, {}, false);
     }
     const std::string version = result.value("protocolVersion", "");
@@ -502,6 +507,20 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
     ++generation;
     co_await notify(kInitialized, nullptr);
+    // After a re-initialization the old session's event stream is gone: open a new one.
+    if (connected) {
+      // A new session: its event stream must be opened now (notifications sent while there is
+      // none are lost), and its tool set may differ, so callers should list the tools again.
+      stream_timer.cancel();
+      start_event_stream();
+      if (tools_changed) tools_changed();
+    }
+  }
+
+  void start_event_stream() {
+    if (!cfg.open_event_stream || legacy || closed || event_stream_running) return;
+    event_stream_running = true;
+    asio::co_spawn(ex, run_event_stream(shared_from_this()), asio::detached);
   }
 
   // The 2024-11-05 transport: a GET stream whose first event names the URL to POST to.
@@ -562,14 +581,27 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   // The standalone GET stream: list_changed and other server messages. 405 means none.
   static Task<void> run_event_stream(std::shared_ptr<Impl> self) {
+    co_await self->event_stream_loop();
+    self->event_stream_running = false;
+  }
+
+  Task<void> event_stream_loop() {
+    auto self = shared_from_this();
     net::SseParser parser;
+    std::size_t session = generation;
     int failures = 0;
     while (!self->closed && failures < 3) {
+      if (session != generation) parser = net::SseParser{};  // new session: nothing to resume
+      session = generation;
       try {
         auto s = co_await self->get_stream(&parser, 30s);
         if (s->status() != 200 ||
-            !starts_with(s->header("Content-Type").value_or(""), "text/event-stream"))
-          co_return;  // 405 (stateless servers), 409, …: carry on without it
+            !starts_with(s->header("Content-Type").value_or(""), "text/event-stream")) {
+          // Refused for a session that was replaced meanwhile: try again with the new one.
+          if (session != generation) continue;
+          co_return;  // 405 (stateless servers), 404 (expired; the next call re-initializes and
+                      // reopens it), 409, …: carry on without it
+        }
         s->set_read_timeout(0ms);
         self->background = s.get();
         co_await self->read_events(*s, parser, nullptr);
@@ -605,8 +637,7 @@ Task<ServerInfo> Client::connect() {
   if (!self->connected) {
     co_await self->initialize();
     self->connected = true;
-    if (self->cfg.open_event_stream && !self->legacy)
-      asio::co_spawn(self->ex, Impl::run_event_stream(self), asio::detached);
+    self->start_event_stream();
   }
   co_return self->info;
 }

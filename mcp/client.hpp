@@ -79,7 +79,8 @@ class Client {
   // Ends the session (DELETE; 405 is fine) and stops the event stream.
   Task<void> close();
 
-  // Called after notifications/tools/list_changed: re-run list_tools().
+  // Called after notifications/tools/list_changed, and after a session was replaced by a new
+  // one (its tools may differ): re-run list_tools().
   void on_tools_changed(std::function<void()> callback);
   // Called for every other server notification (logging messages, resource updates, …).
   void on_notification(std::function<void(const json& message)> callback);

@@ -215,6 +215,8 @@ TEST_F(TestServer, StatefulJsonReplies) {
 TEST_F(TestServer, ExpiredSessionIsReinitializedOnce) {
   start({});
   auto c = connected();
+  int changes = 0;
+  c->on_tools_changed([&] { ++changes; });
   const std::string first = c->session_id();
   EXPECT_EQ(c->initializations(), 1u);
   call(*c, "expire");
@@ -222,6 +224,12 @@ TEST_F(TestServer, ExpiredSessionIsReinitializedOnce) {
   EXPECT_EQ(call(*c, "add", {{"a", 4}, {"b", 4}}).text(), R"({"sum":8})");
   EXPECT_EQ(c->initializations(), 2u);
   EXPECT_NE(c->session_id(), first);
+  EXPECT_EQ(changes, 1);  // a new session: the tools must be listed again
+  // The new session gets its own event stream, at once: list_changed still arrives.
+  run_until([] { return false; }, 300ms);
+  call(*c, "grow");
+  run_until([&] { return changes == 2; }, 3s);
+  EXPECT_EQ(changes, 2);
 }
 
 TEST_F(TestServer, ReplyStreamClosedMidCallIsResumed) {

@@ -22,6 +22,8 @@ inline std::unique_ptr<NodePeer> start_everything(const std::string& mode) {
 
 // tests/mcp/test_server.mjs with MODE, JSON, TOKEN, PAGE settings ("MODE=stateless", …).
 inline std::unique_ptr<NodePeer> start_test_server(std::vector<std::string> env) {
+  if (const char* debug = std::getenv("COVE_TEST_SERVER_DEBUG"))
+    env.push_back(std::string("DEBUG=") + debug);
   return std::make_unique<NodePeer>(
       std::vector<std::string>{source_dir() + "/tests/mcp/test_server.mjs"}, std::move(env));
 }

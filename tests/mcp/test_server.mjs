@@ -128,6 +128,7 @@ async function readBody(req) {
 }
 
 const httpServer = http.createServer(async (req, res) => {
+  if (process.env.DEBUG) console.error(`${req.method} ${req.url} sid=${req.headers['mcp-session-id'] || '-'} last=${req.headers['last-event-id'] || '-'}`);
   if (!req.url.startsWith('/mcp')) { res.writeHead(404).end(); return; }
   lastHeaders = { 'mcp-protocol-version': req.headers['mcp-protocol-version'] || null,
                   'has-session': Boolean(req.headers['mcp-session-id']) };
