@@ -328,6 +328,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           if (p->failure) throw;
           // A broken stream is resumed like one the server ended early.
         }
+        p->active = nullptr;  // before the stream goes: a timeout must not touch it
         s.reset();
         co_await resume(p, parser, timeout);
       } else if (starts_with(type, "application/json")) {

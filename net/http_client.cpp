@@ -188,7 +188,8 @@ HttpResponseStream::HttpResponseStream(std::shared_ptr<Impl> impl) : impl_(std::
 
 HttpResponseStream::~HttpResponseStream() {
   if (impl_ && impl_->conn) {
-    impl_->failed = impl_->failed || !impl_->done;
+    // A body read to its end leaves a reusable connection; anything else is closed.
+    impl_->failed = impl_->failed || !(impl_->done || impl_->parser.is_done());
     impl_->finish();
   }
 }
