@@ -282,8 +282,16 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     co_return true;
   }
 
-  void spawn_drain(std::unique_ptr<net::HttpResponseStream> s) {
-    if (!s) return;
+  // After the reply: finish the stream now if its end is already here (the usual case, and it
+  // frees the connection for the next request), else in the background.
+  Task<void> finish_stream(std::unique_ptr<net::HttpResponseStream> s) {
+    try {
+      while (!s->complete() && s->has_data_ready())
+        co_await s->read_some();
+    } catch (const net::HttpError&) {
+      co_return;
+    }
+    if (s->complete()) co_return;
     s->set_read_timeout(5s);
     asio::co_spawn(ex, drain(std::move(s)), asio::detached);
   }
@@ -321,7 +329,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         net::SseParser parser;
         try {
           if (co_await read_events(*s, parser, p.get())) {
-            spawn_drain(std::move(s));
+            co_await finish_stream(std::move(s));
             break;
           }
         } catch (const net::HttpError&) {
@@ -369,7 +377,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
                        where() + ": resuming " + p->method + ": the server did not send a stream");
       try {
         if (co_await read_events(*s, parser, p.get())) {
-          spawn_drain(std::move(s));
+          co_await finish_stream(std::move(s));
           co_return;
         }
       } catch (const net::HttpError&) {

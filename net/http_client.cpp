@@ -206,6 +206,16 @@ std::optional<std::string_view> HttpResponseStream::header(std::string_view name
 bool HttpResponseStream::aborted() const {
   return impl_->aborted;
 }
+bool HttpResponseStream::complete() const {
+  return impl_->done;
+}
+bool HttpResponseStream::has_data_ready() const {
+  const auto& r = *impl_;
+  if (r.done || r.aborted || !r.conn) return false;
+  if (r.parser.is_done() || r.conn->buffer.size() > 0) return true;
+  beast::error_code ec;
+  return r.conn->tcp_layer().socket().available(ec) > 0 && !ec;
+}
 void HttpResponseStream::set_read_timeout(std::chrono::milliseconds timeout) {
   impl_->read_timeout = timeout;
 }

@@ -84,6 +84,10 @@ class HttpResponseStream {
   // Closes the connection now; a pending read fails with HttpError "aborted". Idempotent.
   void abort();
   bool aborted() const;
+  // True once the whole body has been read (the connection went back to the pool or closed).
+  bool complete() const;
+  // True when read_some() would not have to wait: bytes are buffered or already on the socket.
+  bool has_data_ready() const;
   // Changes the read timeout for the rest of the body (zero: no limit).
   void set_read_timeout(std::chrono::milliseconds timeout);
 

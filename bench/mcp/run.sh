@@ -22,7 +22,7 @@ done
 url="http://127.0.0.1:$port/mcp"
 
 cove_floor=$("$bench" "$url" "$calls")
-sdk=$(node bench/mcp/sdk_bench.mjs "$url" "$calls")
+sdk=$(node --no-warnings bench/mcp/sdk_bench.mjs "$url" "$calls")
 lines=$(printf '%s\n%s\n' "$cove_floor" "$sdk")
 field() { awk -v n="$1" -v f="$2" '$1==n {print $f}' <<<"$lines"; }
 
