@@ -15,7 +15,7 @@ export MCP_TOKEN=cli-secret
 "$cove" mcp tools "$url" --bearer-env MCP_TOKEN >"$out/tools"
 grep -q '^add$' "$out/tools" || fail "tools: no add tool"
 grep -q '"required":\["a","b"\]' "$out/tools" || fail "tools: no input schema"
-grep -q '^10 tools$' "$out/tools" || fail "tools: not every page listed"
+grep -q "^11 tools$" "$out/tools" || fail "tools: not every page listed"
 
 "$cove" mcp call "$url" add '{"a":2,"b":3}' --bearer-env MCP_TOKEN >"$out/call"
 grep -q '^{"sum":5}$' "$out/call" || fail "call: wrong text"

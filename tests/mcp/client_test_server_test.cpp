@@ -57,9 +57,9 @@ TEST_F(TestServer, FollowsCursorsAcrossPages) {
   EXPECT_EQ(first.tools.size(), 3u);
   ASSERT_TRUE(first.next_cursor.has_value());
   auto all = run_task(ctx, c->list_tools());
-  ASSERT_EQ(all.size(), 10u);  // 4 pages of 3, 3, 3 and 1
+  ASSERT_EQ(all.size(), 11u);  // 4 pages of 3, 3, 3 and 2
   EXPECT_EQ(all.front().name, "add");
-  EXPECT_EQ(all.back().name, "whoami");
+  EXPECT_EQ(all.back().name, "ping_client");
   EXPECT_EQ(all.front().output_schema["properties"]["sum"]["type"], "number");
   try {
     run_task(ctx, c->list_tools_page(std::string("bm9wZQ==")));
@@ -186,7 +186,7 @@ TEST_F(TestServer, StatelessJsonServer) {
   start({"MODE=stateless", "JSON=1"});
   auto c = connected();
   EXPECT_TRUE(c->session_id().empty());
-  EXPECT_EQ(run_task(ctx, c->list_tools()).size(), 10u);
+  EXPECT_EQ(run_task(ctx, c->list_tools()).size(), 11u);
   EXPECT_EQ(call(*c, "add", {{"a", 20}, {"b", 22}}).text(), R"({"sum":42})");
   run_task(ctx, c->close());
 }
@@ -203,6 +203,22 @@ TEST_F(TestServer, StatelessSseServerWithProgress) {
   };
   EXPECT_EQ(call(*c, "slow", {{"steps", 3}}, o).text(), "done after 3 steps");
   EXPECT_EQ(progress, 3);
+}
+
+TEST_F(TestServer, AnswersServerPingDuringACall) {
+  start({});
+  auto c = connected();
+  EXPECT_EQ(call(*c, "ping_client").text(), "client answered ping: {}");
+}
+
+TEST_F(TestServer, GithubLikeStatelessServerWithoutGetOrDelete) {
+  start({"MODE=stateless", "POST_ONLY=1"});
+  auto c = connected();  // the event stream GET gets 405: carry on without it
+  EXPECT_TRUE(c->session_id().empty());
+  EXPECT_EQ(call(*c, "add", {{"a", 1}, {"b", 1}}).text(), R"({"sum":2})");
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(call(*c, "add", {{"a", 2}, {"b", 2}}).text(), R"({"sum":4})");
+  run_task(ctx, c->close());
 }
 
 TEST_F(TestServer, StatefulJsonReplies) {

@@ -3,12 +3,13 @@
 // that expire (404), tools/list_changed, and a reply stream the server closes mid-call.
 // Loopback only. Prints "PORT <n>" on stdout once listening.
 //   env: MODE=stateful|stateless  JSON=0|1  TOKEN=<bearer>  PAGE=<page size>  PORT=<n, 0=any>
+//        POST_ONLY=1 (GET and DELETE get 405, as on GitHub's server)  DEBUG=1 (log requests)
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
-  CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode,
+  CallToolRequestSchema, EmptyResultSchema, ListToolsRequestSchema, McpError, ErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const MODE = process.env.MODE || 'stateful';
@@ -30,6 +31,7 @@ const tools = [
   { name: 'expire', description: 'forgets every session after answering', inputSchema: { type: 'object' } },
   { name: 'drop', description: 'closes its reply stream, answers later (resumable)', inputSchema: { type: 'object' } },
   { name: 'whoami', description: 'echoes request headers seen', inputSchema: { type: 'object' } },
+  { name: 'ping_client', description: 'pings the client from inside the call', inputSchema: { type: 'object' } },
 ];
 
 // Event store for resumability: every event keeps its stream; replay only that stream.
@@ -108,6 +110,10 @@ function makeServer() {
         await new Promise(r => setTimeout(r, 300));
         return { content: [{ type: 'text', text: 'answered after the stream was closed' }] };
       }
+      case 'ping_client': {
+        const reply = await extra.sendRequest({ method: 'ping' }, EmptyResultSchema);
+        return { content: [{ type: 'text', text: `client answered ping: ${JSON.stringify(reply)}` }] };
+      }
       case 'whoami':
         return { content: [{ type: 'text', text: JSON.stringify(lastHeaders) }] };
       default:
@@ -145,6 +151,7 @@ const httpServer = http.createServer(async (req, res) => {
       return;
     }
   }
+  if (process.env.POST_ONLY && req.method !== 'POST') { res.writeHead(405).end(); return; }  // like GitHub's
   const body = req.method === 'POST' ? await readBody(req) : undefined;
   if (MODE === 'stateless') {
     const server = makeServer();
