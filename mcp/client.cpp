@@ -296,7 +296,12 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     asio::co_spawn(ex, drain(std::move(s)), asio::detached);
   }
 
-  milliseconds http_timeout(milliseconds call_timeout) const { return call_timeout + 200ms; }
+  // Longest silence on a reply stream: past it the stream counts as broken and is resumed.
+  milliseconds http_timeout(milliseconds call_timeout) const {
+    if (cfg.stream_idle_timeout.count() > 0)
+      return std::min(cfg.stream_idle_timeout, call_timeout + 200ms);
+    return call_timeout + 200ms;
+  }
 
   // Sends `message` and reads until its reply arrives, on whichever stream.
   Task<void> exchange(std::shared_ptr<Pending> p, const json& message, milliseconds timeout,

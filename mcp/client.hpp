@@ -41,6 +41,10 @@ struct ServerConfig {
   bool open_event_stream = true;  // GET stream for list_changed and server messages
   bool allow_legacy_sse = true;   // try the 2024-11-05 transport when initialize gets 400/404/405
   int max_resume_attempts = 3;
+  // Silence on a reply stream after which it counts as broken and is resumed with
+  // Last-Event-ID (servers that send no keep-alives may need a long one). Zero: the call's
+  // timeout.
+  std::chrono::milliseconds stream_idle_timeout{0};
   // Answers elicitation/create requests (declaring the elicitation capability) when set: takes
   // the request params, returns the result ({"action":"accept"|"decline"|"cancel", …}).
   std::function<json(const json& params)> on_elicitation;

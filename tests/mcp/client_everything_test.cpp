@@ -202,6 +202,21 @@ Task<void> slow_call(Client* c, std::string* text, bool* done) {
   *done = true;
 }
 
+TEST_F(Everything, SilentStreamIsResumedWithLastEventId) {
+  // Steps 1.2 s apart with a 0.7 s idle limit: the reply stream is given up between steps and
+  // resumed by GET with Last-Event-ID; the server replays what was missed, then the result.
+  ServerConfig cfg;
+  cfg.stream_idle_timeout = 700ms;
+  cfg.max_resume_attempts = 5;
+  auto c = connected(cfg);
+  std::vector<double> seen;
+  CallOptions opts;
+  opts.on_progress = [&](const Progress& p) { seen.push_back(p.progress); };
+  auto r = call(*c, "trigger-long-running-operation", {{"duration", 2.4}, {"steps", 2}}, opts);
+  EXPECT_NE(r.text().find("completed"), std::string::npos);
+  EXPECT_EQ(seen, (std::vector<double>{1, 2}));
+}
+
 TEST_F(Everything, ConcurrentCallsOnOneClient) {
   auto c = connected();
   auto both = [&]() -> Task<std::pair<std::string, std::string>> {
