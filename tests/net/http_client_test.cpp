@@ -123,6 +123,21 @@ TEST_F(HttpClientTest, ConnectionClosedByServerIsNotReused) {
   EXPECT_EQ(client.connections_opened(), 2u);
 }
 
+TEST(HttpClientIdle, PooledConnectionClosedByServerIsReplaced) {
+  NodePeer quick({cove::test::source_dir() + "/tests/net/http_peer.mjs"}, {"KEEPALIVE_MS=200"});
+  boost::asio::io_context ctx;
+  HttpClient client(ctx.get_executor());
+  HttpRequest req;
+  req.method = "POST";  // retried too: the request never reached the server
+  req.url = parse_url(quick.url("/echo"));
+  req.body = "x";
+  EXPECT_EQ(run_task(ctx, client.send(req)).status, 200);
+  EXPECT_EQ(client.idle_connections(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the server drops it
+  EXPECT_EQ(run_task(ctx, client.send(req)).status, 200);
+  EXPECT_EQ(client.connections_opened(), 2u);
+}
+
 TEST_F(HttpClientTest, ReadTimeoutNamesTheRequest) {
   HttpClient client(ctx.get_executor());
   auto req = get("/slow");

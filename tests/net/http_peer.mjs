@@ -1,5 +1,5 @@
 // HTTP(S) peer for cove's net/ client tests. Loopback only; prints "PORT <n>" once listening.
-//   env: CERT, KEY  (PEM files) serve HTTPS instead of HTTP
+//   env: CERT, KEY  (PEM files) serve HTTPS instead of HTTP; KEEPALIVE_MS idle connection limit
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
@@ -56,5 +56,5 @@ function handler(req, res) {
 const server = process.env.CERT
   ? https.createServer({ cert: fs.readFileSync(process.env.CERT), key: fs.readFileSync(process.env.KEY) }, handler)
   : http.createServer(handler);
-server.keepAliveTimeout = 60000;
+server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS || 60000);
 server.listen(0, '127.0.0.1', () => console.log(`PORT ${server.address().port}`));
