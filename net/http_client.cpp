@@ -104,6 +104,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   Task<std::unique_ptr<Connection>> connect(const Url& url) {
     auto c = std::make_unique<Connection>();
     c->origin = url.origin();
+    c->buffer.reserve(16384);  // read a whole small reply at once, not 512 bytes at a time
     tcp::resolver resolver(executor);
     auto [rec, endpoints] =
         co_await resolver.async_resolve(url.host, std::to_string(url.port), use_tuple);
