@@ -32,7 +32,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string_view HttpRequest::header(std::string_view lower_name) const {
+std::string_view ServerRequest::header(std::string_view lower_name) const {
   for (const auto& [k, v] : headers)
     if (k == lower_name) return v;
   return {};
@@ -134,15 +134,15 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(beast::tcp_stream stream);
-  asio::awaitable<HttpResponse> call_handler(HttpRequest req);
-  asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& res);
+  asio::awaitable<ServerResponse> call_handler(ServerRequest req);
+  asio::awaitable<void> write_stream(beast::tcp_stream& stream, ServerResponse& res);
   asio::awaitable<void> linger(beast::tcp_stream& stream);
 };
 
 namespace {
 
-HttpResponse plain_error(int status, std::string_view message) {
-  HttpResponse r;
+ServerResponse plain_error(int status, std::string_view message) {
+  ServerResponse r;
   r.status = status;
   r.headers.emplace_back("content-type", "application/json");
   // The smallest body that is still the API's error envelope shape.
@@ -165,16 +165,16 @@ std::string chunk(std::string_view data) {
 
 }  // namespace
 
-asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest req) {
+asio::awaitable<ServerResponse> HttpServer::Impl::call_handler(ServerRequest req) {
   struct Pending {
     std::mutex mu;
-    std::optional<HttpResponse> response;
+    std::optional<ServerResponse> response;
   };
   auto exec = co_await asio::this_coro::executor;
   auto pending = std::make_shared<Pending>();
   auto timer = std::make_shared<asio::steady_timer>(exec);
   asio::post(workers, [this, pending, timer, exec, req = std::move(req)]() mutable {
-    HttpResponse res;
+    ServerResponse res;
     try {
       res = handler(req);
     } catch (...) {
@@ -197,7 +197,8 @@ asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest req) {
   }
 }
 
-asio::awaitable<void> HttpServer::Impl::write_stream(beast::tcp_stream& stream, HttpResponse& res) {
+asio::awaitable<void> HttpServer::Impl::write_stream(beast::tcp_stream& stream,
+                                                     ServerResponse& res) {
   std::string head = "HTTP/1.1 " + std::to_string(res.status) + " OK\r\n";
   for (const auto& [k, v] : res.headers)
     head += k + ": " + v + "\r\n";
@@ -280,7 +281,7 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
     first = false;
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
-    std::optional<HttpResponse> early;
+    std::optional<ServerResponse> early;
     if (ec == http::error::body_limit) {  // Content-Length above the limit
       early = plain_error(413, "request body too large");
     } else if (ec == http::error::header_limit) {
@@ -321,7 +322,7 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
       break;
     }
     auto& msg = parser.get();
-    HttpRequest req;
+    ServerRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     for (const auto& field : msg) {
@@ -335,7 +336,7 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     stream.expires_never();
-    HttpResponse out = co_await call_handler(std::move(req));
+    ServerResponse out = co_await call_handler(std::move(req));
     if (out.stream) {
       co_await write_stream(stream, out);
       break;

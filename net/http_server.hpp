@@ -15,7 +15,7 @@
 
 namespace cove::net {
 
-struct HttpRequest {
+struct ServerRequest {
   std::string method;                                        // "GET", "POST", ...
   std::string target;                                        // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
@@ -65,7 +65,7 @@ class ResponseStream {
   std::string heartbeat_bytes_ = ":\n\n";
 };
 
-struct HttpResponse {
+struct ServerResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -75,7 +75,7 @@ struct HttpResponse {
 };
 
 // Called on a worker thread (blocking is allowed there, the I/O threads stay free).
-using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
+using HttpHandler = std::function<ServerResponse(ServerRequest&)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

@@ -25,4 +25,7 @@ void add_serve_commands(CLI::App& app, int& exit_code);
 // `cove repo fetch|ls|gc|checkout|release`: the repository cache.
 void add_repo_commands(CLI::App& app, int& exit_code);
 
+// `cove mcp tools|call`: list or call the tools of an MCP server (streamable HTTP).
+void add_mcp_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli

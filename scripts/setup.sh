@@ -18,7 +18,7 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git python3 iproute2
   libboost1.81-dev libboost-url1.81-dev libgit2-dev nlohmann-json3-dev libseccomp-dev
   libssl-dev libsqlite3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
-  libbenchmark-dev bubblewrap hyperfine nodejs npm ca-certificates
+  libbenchmark-dev bubblewrap hyperfine nodejs npm ca-certificates openssl bsdutils util-linux
 )
 
 missing=()

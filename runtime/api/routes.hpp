@@ -25,7 +25,7 @@ struct Services {
 };
 
 struct Call {
-  const net::HttpRequest& http;
+  const net::ServerRequest& http;
   std::vector<std::string> params;  // path parameters, in order
   Query query;
   json body;  // the parsed JSON body; an empty object when there was none

@@ -33,8 +33,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-net::HttpResponse json_response(int status, const json& body, const std::string& request_id) {
-  net::HttpResponse r;
+net::ServerResponse json_response(int status, const json& body, const std::string& request_id) {
+  net::ServerResponse r;
   r.status = status;
   r.headers.emplace_back("content-type", "application/json");
   r.headers.emplace_back("request-id", request_id);
@@ -42,7 +42,7 @@ net::HttpResponse json_response(int status, const json& body, const std::string&
   return r;
 }
 
-net::HttpResponse error_response(const ApiError& e, const std::string& request_id) {
+net::ServerResponse error_response(const ApiError& e, const std::string& request_id) {
   json error = {{"type", e.type}, {"message", e.what()}};
   if (!e.error_code.empty()) error["details"] = {{"error_code", e.error_code}};
   auto r = json_response(
@@ -88,8 +88,8 @@ struct Server::Impl {
     h.max_body_bytes = opt.max_body_bytes;
     h.header_timeout = std::chrono::seconds(opt.header_timeout_s);
     h.idle_timeout = std::chrono::seconds(opt.idle_timeout_s);
-    http =
-        std::make_unique<net::HttpServer>(h, [this](net::HttpRequest& req) { return handle(req); });
+    http = std::make_unique<net::HttpServer>(
+        h, [this](net::ServerRequest& req) { return handle(req); });
   }
 
   ~Impl() {
@@ -101,7 +101,7 @@ struct Server::Impl {
     store.reset();
   }
 
-  bool authorized(const net::HttpRequest& req) const {
+  bool authorized(const net::ServerRequest& req) const {
     auto key = req.header("x-api-key");
     if (!key.empty()) return same_secret(key, opt.api_key);
     auto auth = req.header("authorization");
@@ -111,7 +111,7 @@ struct Server::Impl {
     return false;
   }
 
-  net::HttpResponse handle(net::HttpRequest& req) {
+  net::ServerResponse handle(net::ServerRequest& req) {
     std::string request_id = new_id("req");
     try {
       return dispatch(req, request_id);
@@ -126,7 +126,7 @@ struct Server::Impl {
     }
   }
 
-  net::HttpResponse dispatch(net::HttpRequest& req, const std::string& request_id) {
+  net::ServerResponse dispatch(net::ServerRequest& req, const std::string& request_id) {
     if (!authorized(req))
       throw ApiError(401, "authentication_error",
                      "invalid or missing API key (send x-api-key or Authorization: Bearer)");
@@ -162,7 +162,7 @@ struct Server::Impl {
       }
       Reply reply = routes[i].fn(*services, call);
       if (reply.stream) {
-        net::HttpResponse r;
+        net::ServerResponse r;
         r.status = 200;
         r.headers.emplace_back("content-type", "text/event-stream");
         r.headers.emplace_back("cache-control", "no-cache");
