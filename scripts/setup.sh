@@ -18,8 +18,13 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git python3 iproute2
   libboost1.81-dev libboost-url1.81-dev libgit2-dev nlohmann-json3-dev libseccomp-dev
   libssl-dev libsqlite3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
-  libbenchmark-dev bubblewrap hyperfine nodejs npm ca-certificates openssl bsdutils util-linux
+  libbenchmark-dev bubblewrap hyperfine ca-certificates openssl bsdutils util-linux
 )
+# Node.js may come from elsewhere (e.g. NodeSource, whose nodejs bundles npm and conflicts
+# with Debian's npm): only install Debian's when the commands are missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -78,16 +78,7 @@ Reply list(Services& s, Call& c) {
   auto range = created_range(c.query);
   q.created_min_ms = range.min_ms;
   q.created_max_ms = range.max_ms;
-  if (auto page = c.query.get("page")) q.after_pos = read_cursor(*page, false);
-  bool more = false;
-  auto rows = s.store.list(q, &more);
-  json data = json::array();
-  for (auto& r : rows)
-    data.push_back(std::move(r.body));
-  return {200,
-          page_json(std::move(data),
-                    more ? std::optional(make_cursor(rows.back().pos, false)) : std::nullopt),
-          nullptr};
+  return forward_page(s, c, std::move(q));
 }
 
 Reply versions(Services& s, Call& c) {

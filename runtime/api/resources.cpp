@@ -17,16 +17,7 @@ Reply list(Services& s, Call& c) {
   q.kind = "resource";
   q.parent = session.id;
   q.limit = c.query.limit(100, 1000);
-  if (auto page = c.query.get("page")) q.after_pos = read_cursor(*page, false);
-  bool more = false;
-  auto rows = s.store.list(q, &more);
-  json data = json::array();
-  for (auto& r : rows)
-    data.push_back(std::move(r.body));
-  return {200,
-          page_json(std::move(data),
-                    more ? std::optional(make_cursor(rows.back().pos, false)) : std::nullopt),
-          nullptr};
+  return forward_page(s, c, std::move(q));
 }
 
 Reply retrieve(Services& s, Call& c) {

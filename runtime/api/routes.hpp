@@ -57,6 +57,10 @@ void add_vault_routes(std::vector<Route>& routes);
 // A page of a list endpoint: {data, next_page} (+ prev_page when bidirectional).
 json page_json(json data, std::optional<std::string> next_page);
 
+// Runs a list query in ascending order from the request's `page` cursor and answers with
+// one page of bodies and the cursor of the next.
+Reply forward_page(Services& s, const Call& c, store::ObjectQuery q);
+
 // Converts a failed commit into the matching API error (404/409/500).
 void check_commit(const store::CommitResult& result, const std::string& what,
                   const std::string& id);

@@ -202,6 +202,18 @@ json page_json(json data, std::optional<std::string> next_page) {
   return out;
 }
 
+Reply forward_page(Services& s, const Call& c, store::ObjectQuery q) {
+  if (auto page = c.query.get("page")) q.after_pos = read_cursor(*page, false);
+  bool more = false;
+  auto rows = s.store.list(q, &more);
+  json data = json::array();
+  for (auto& r : rows)
+    data.push_back(std::move(r.body));
+  std::optional<std::string> next;
+  if (more) next = make_cursor(rows.back().pos, false);
+  return {200, page_json(std::move(data), std::move(next)), nullptr};
+}
+
 void check_commit(const store::CommitResult& result, const std::string& what,
                   const std::string& id) {
   switch (result.status) {

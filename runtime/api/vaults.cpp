@@ -14,16 +14,7 @@ Reply page_of(Services& s, Call& c, const std::string& kind, const std::string& 
   q.parent = parent;
   q.include_archived = c.query.boolean("include_archived").value_or(false);
   q.limit = c.query.limit(20, 1000);
-  if (auto page = c.query.get("page")) q.after_pos = read_cursor(*page, false);
-  bool more = false;
-  auto rows = s.store.list(q, &more);
-  json data = json::array();
-  for (auto& r : rows)
-    data.push_back(std::move(r.body));
-  return {200,
-          page_json(std::move(data),
-                    more ? std::optional(make_cursor(rows.back().pos, false)) : std::nullopt),
-          nullptr};
+  return forward_page(s, c, std::move(q));
 }
 
 Reply create_vault(Services& s, Call& c) {
