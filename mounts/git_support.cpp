@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -210,9 +211,20 @@ void RemoteSession::bind(git_remote_callbacks& callbacks) {
   attempts = 0;
 }
 
+// The HTTP status libgit2 reports ("unexpected http status code: 403"), or 0. Matching the
+// bare digits instead would also match them inside a URL's port.
+static int http_status(const std::string& message) {
+  for (const char* marker : {"http status code: ", "unexpected status: "}) {
+    size_t at = message.find(marker);
+    if (at != std::string::npos) return std::atoi(message.c_str() + at + std::strlen(marker));
+  }
+  return 0;
+}
+
 RepoError remote_error(const RemoteSession& session, const GitFailure& failure,
                        RepoErrorKind otherwise) {
   const std::string& m = failure.what();
+  const int status = http_status(m);
   if (session.token_rejected) {
     return RepoError(RepoErrorKind::authentication, session.url, "the token was rejected");
   }
@@ -220,15 +232,15 @@ RepoError remote_error(const RemoteSession& session, const GitFailure& failure,
     return RepoError(RepoErrorKind::authentication, session.url,
                      "credentials were requested by another host; the token was not sent");
   }
-  if (failure.code == GIT_EAUTH || contains(m, "401")) {
+  if (failure.code == GIT_EAUTH || status == 401) {
     return RepoError(RepoErrorKind::authentication, session.url,
                      session.token.empty() ? "the repository requires a token" : m);
   }
-  if (contains(m, "403")) {
+  if (status == 403) {
     return RepoError(RepoErrorKind::forbidden, session.url,
                      "the token may not read it (" + m + ")");
   }
-  if (contains(m, "404") || contains(m, "could not find repository") ||
+  if (status == 404 || contains(m, "could not find repository") ||
       contains(m, "failed to resolve path") || contains(m, "not a git repository")) {
     return RepoError(RepoErrorKind::not_found, session.url, "no such repository (" + m + ")");
   }

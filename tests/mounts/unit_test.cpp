@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 
+#include "mounts/git_support.hpp"
 #include "mounts/handles.hpp"
 #include "mounts/repo_cache.hpp"
 #include "mounts/repo_url.hpp"
@@ -45,6 +46,20 @@ TEST(RepoError, MessageNamesKindUrlAndReason) {
   RepoError e(RepoErrorKind::forbidden, "https://github.com/o/r", "no access");
   EXPECT_STREQ(e.what(), "forbidden: https://github.com/o/r: no access");
   EXPECT_EQ(to_string(RepoErrorKind::not_found), "not_found");
+}
+
+// Regression: a port such as 40351 once made a timed-out fetch read as "forbidden" (403).
+TEST(RemoteError, HttpStatusIsReadFromLibgit2sMessageNotFromTheUrl) {
+  RemoteSession session;
+  session.url = "http://127.0.0.1:40351/o/r.git";
+  auto kind = [&](const std::string& message) {
+    return remote_error(session, GitFailure(-1, 0, message), RepoErrorKind::clone).kind();
+  };
+  EXPECT_EQ(kind("fetch: reading from 127.0.0.1:40351 timed out after 3 s"), RepoErrorKind::clone);
+  EXPECT_EQ(kind("fetch: reading from 127.0.0.1:40401 failed"), RepoErrorKind::clone);
+  EXPECT_EQ(kind("clone: unexpected http status code: 403"), RepoErrorKind::forbidden);
+  EXPECT_EQ(kind("clone: unexpected http status code: 404"), RepoErrorKind::not_found);
+  EXPECT_EQ(kind("clone: unexpected http status code: 401"), RepoErrorKind::authentication);
 }
 
 TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
