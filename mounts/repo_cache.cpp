@@ -387,32 +387,4 @@ GcReport RepoCache::gc(std::uint64_t max_bytes) {
   return report;
 }
 
-std::uint64_t parse_size(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("not a size: '" + text + "'");
-  }
-  std::string unit = text.substr(used);
-  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
-  if (!unit.empty() && (unit.back() == 'i')) unit.pop_back();
-  double factor = 1;
-  if (unit.empty()) {
-  } else if (unit == "K" || unit == "k") {
-    factor = 1024.0;
-  } else if (unit == "M" || unit == "m") {
-    factor = 1024.0 * 1024;
-  } else if (unit == "G" || unit == "g") {
-    factor = 1024.0 * 1024 * 1024;
-  } else if (unit == "T" || unit == "t") {
-    factor = 1024.0 * 1024 * 1024 * 1024;
-  } else {
-    throw std::invalid_argument("unknown size unit in '" + text + "' (use K, M, G or T)");
-  }
-  if (value < 0) throw std::invalid_argument("negative size: '" + text + "'");
-  return static_cast<std::uint64_t>(value * factor);
-}
-
 }  // namespace cove::mounts

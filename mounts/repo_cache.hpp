@@ -159,7 +159,4 @@ class RepoCache {
   std::unique_ptr<Impl> impl_;
 };
 
-// "10G", "500M", "1024" (bytes). Throws std::invalid_argument.
-std::uint64_t parse_size(const std::string& text);
-
 }  // namespace cove::mounts

@@ -9,10 +9,13 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "mounts/repo_cache.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/size.hpp"
 
 namespace cove::cli {
 namespace {
@@ -190,13 +193,17 @@ void add_repo_commands(CLI::App& app, int& exit_code) {
   gc->add_option("--max-size", args->max_size, "Size budget, e.g. 10G (default 10G)");
   gc->callback([args, &exit_code] {
     guarded(exit_code, nullptr, [&] {
-      auto budget = parse_size(args->max_size);
+      // 0 is a valid budget here: evict everything not in use.
+      auto budget = args->max_size == "0" ? std::optional<uint64_t>(0) : parse_size(args->max_size);
+      if (!budget)
+        throw std::invalid_argument("--max-size " + args->max_size +
+                                    ": expected a size such as 10G (K, M, G or T)");
       auto cache = open_cache(*args, nullptr);
-      auto report = cache->gc(budget);
+      auto report = cache->gc(*budget);
       for (const auto& e : report.evicted)
         std::printf("evicted %s\n", e.c_str());
       std::printf("cache %s -> %s (budget %s)\n", human_bytes(report.bytes_before).c_str(),
-                  human_bytes(report.bytes_after).c_str(), human_bytes(budget).c_str());
+                  human_bytes(report.bytes_after).c_str(), human_bytes(*budget).c_str());
     });
   });
 

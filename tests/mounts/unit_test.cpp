@@ -33,15 +33,6 @@ TEST(RepoUrl, Host) {
   EXPECT_EQ(url_host("file:///tmp/x"), "");
 }
 
-TEST(ParseSize, UnitsAndErrors) {
-  EXPECT_EQ(parse_size("1024"), 1024u);
-  EXPECT_EQ(parse_size("2K"), 2048u);
-  EXPECT_EQ(parse_size("1.5M"), 1572864u);
-  EXPECT_EQ(parse_size("10GiB"), 10ull << 30);
-  EXPECT_THROW(parse_size("ten"), std::invalid_argument);
-  EXPECT_THROW(parse_size("5X"), std::invalid_argument);
-}
-
 TEST(RepoError, MessageNamesKindUrlAndReason) {
   RepoError e(RepoErrorKind::forbidden, "https://github.com/o/r", "no access");
   EXPECT_STREQ(e.what(), "forbidden: https://github.com/o/r: no access");
