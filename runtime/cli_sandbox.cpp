@@ -145,6 +145,15 @@ std::string workdir_for(const Options& o, const sb::SandboxSpec& spec) {
   return spec.binds.empty() ? spec.identity.home : spec.binds.front().target;
 }
 
+// The command of `o` with its environment and working directory; stdio is the caller's.
+sb::SpawnRequest request_for(const Options& o, const sb::SandboxSpec& spec) {
+  sb::SpawnRequest req;
+  req.argv = o.command;
+  req.env = make_env(o, spec);
+  req.cwd = workdir_for(o, spec);
+  return req;
+}
+
 int spawn_failure_code(const sb::SpawnError& e) {
   std::fprintf(stderr, "cove: %s\n", e.what());
   return e.error() == EACCES || e.error() == ENOEXEC ? kCannotExecute : kNotFound;
@@ -211,10 +220,7 @@ int run_command(const Options& o) {
   SignalForwarder::block();
   auto box = start_or_report(spec);
   if (!box) return kSandboxFailed;
-  sb::SpawnRequest req;
-  req.argv = o.command;
-  req.env = make_env(o, spec);
-  req.cwd = workdir_for(o, spec);
+  sb::SpawnRequest req = request_for(o, spec);
   req.stdin_fd = 0;
   req.stdout_fd = 1;
   req.stderr_fd = 2;
@@ -285,10 +291,7 @@ int run_shell(Options o) {
   }
   winsize ws;
   if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(slave, TIOCSWINSZ, &ws);
-  sb::SpawnRequest req;
-  req.argv = o.command;
-  req.env = make_env(o, spec);
-  req.cwd = workdir_for(o, spec);
+  sb::SpawnRequest req = request_for(o, spec);
   req.stdin_fd = req.stdout_fd = req.stderr_fd = slave;
   req.controlling_tty = true;
   termios saved;

@@ -52,18 +52,23 @@ bool receive(int sock, std::string& msg) {
   return true;
 }
 
+// The error init reported in a kSetupFailed message, if `reply` is one.
+std::optional<SandboxError> setup_failure(std::string_view reply) {
+  wire::Reader r(reply);
+  if (r.type() != wire::Type::kSetupFailed) return std::nullopt;
+  r.u32();  // id
+  r.u32();  // errno
+  std::string message = r.str();
+  if (!r.ok()) return SandboxError("init", "malformed setup failure report");
+  return setup_error(message);
+}
+
 // init's setup failure report, when one is waiting on the socket.
 std::optional<SandboxError> queued_setup_failure(int sock) {
   char buf[kReplyBuffer];
   ssize_t n = ::recv(sock, buf, sizeof buf, MSG_DONTWAIT);
   if (n <= 0) return std::nullopt;
-  wire::Reader r(std::string_view(buf, static_cast<size_t>(n)));
-  if (r.type() != wire::Type::kSetupFailed) return std::nullopt;
-  r.u32();  // id
-  r.u32();  // errno
-  std::string message = r.str();
-  if (!r.ok()) return std::nullopt;
-  return setup_error(message);
+  return setup_failure(std::string_view(buf, static_cast<size_t>(n)));
 }
 
 wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
@@ -120,18 +125,9 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   std::string reply;
   if (!receive(sb->control_.get(), reply))
     throw SandboxError("init", "the sandbox init exited during setup");
-  wire::Reader r(reply);
-  switch (r.type()) {
-    case wire::Type::kReady:
-      return sb;
-    case wire::Type::kSetupFailed: {
-      r.u32();  // id
-      r.u32();  // errno
-      throw setup_error(r.str());
-    }
-    default:
-      throw SandboxError("init", "unexpected reply during setup");
-  }
+  if (wire::Reader(reply).type() == wire::Type::kReady) return sb;
+  if (auto failure = setup_failure(reply)) throw *failure;
+  throw SandboxError("init", "unexpected reply during setup");
 }
 
 Sandbox::~Sandbox() {
