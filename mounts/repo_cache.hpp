@@ -159,4 +159,9 @@ class RepoCache {
   std::unique_ptr<Impl> impl_;
 };
 
+// Sets remote.<remote>.url in a checkout's .git/config (the file stays owned by `owner`).
+// Throws RepoError (kind checkout).
+void set_remote_url(const std::filesystem::path& checkout, const std::string& remote,
+                    const std::string& url, Owner owner);
+
 }  // namespace cove::mounts

@@ -14,6 +14,7 @@
 #include "net/http_server.hpp"
 #include "runtime/api/server.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/size.hpp"
 
 namespace cove::cli {
 
@@ -71,6 +72,14 @@ struct ServeArgs {
   std::string home;
   std::string api_key;
   int heartbeat_ms = 15000;
+  std::string model_provider;
+  std::string model_script;
+  std::string scripts_dir;
+  std::string record_dir;
+  bool egress_allow_private = false;
+  int retry_base_ms = 1000;
+  std::string memory;
+  uint32_t pids = 0;
 };
 
 int serve(const ServeArgs& args) {
@@ -100,6 +109,24 @@ int serve(const ServeArgs& args) {
   opt.database_path = home + "/cove.db";
   opt.api_key = key;
   opt.heartbeat_ms = args.heartbeat_ms;
+  auto& runner = opt.runner;
+  runner.home = home;
+  runner.models = models::provider_config_from_env();
+  if (!args.model_provider.empty()) runner.models.provider = args.model_provider;
+  runner.models.scripts_dir = args.scripts_dir.empty() ? home + "/scripts" : args.scripts_dir;
+  if (!args.model_script.empty()) {
+    runner.models.script = fs::absolute(args.model_script).string();
+    if (args.model_provider.empty()) runner.models.provider = "scripted";
+  }
+  runner.models.record_dir = args.record_dir;
+  runner.egress_allow_private = args.egress_allow_private;
+  runner.retry_base = std::chrono::milliseconds(args.retry_base_ms);
+  if (!args.memory.empty()) {
+    auto bytes = parse_size(args.memory);
+    if (!bytes) throw std::invalid_argument("--memory: not a size: " + args.memory);
+    runner.limits.memory_bytes = *bytes;
+  }
+  if (args.pids) runner.limits.pids = args.pids;
   api::Server server(opt);
   server.listen();
   if (server.recovered_sessions() > 0)
@@ -122,6 +149,23 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   serve_cmd->add_option("--api-key", args->api_key,
                         "API key to require (env COVE_API_KEY; default: generated)");
   serve_cmd->add_option("--sse-heartbeat-ms", args->heartbeat_ms, "SSE heartbeat interval")
+      ->group("");
+  serve_cmd->add_option("--model-provider", args->model_provider,
+                        "anthropic, openai or scripted (env COVE_MODEL_PROVIDER; default "
+                        "anthropic). An agent's model \"openai:NAME\" etc. overrides it");
+  serve_cmd->add_option("--model-script", args->model_script,
+                        "script of model turns for the scripted provider (implies "
+                        "--model-provider scripted)");
+  serve_cmd->add_option("--scripts-dir", args->scripts_dir,
+                        "where \"scripted:NAME\" models are looked up (default HOME/scripts)");
+  serve_cmd->add_option("--record-dir", args->record_dir,
+                        "record every model reply, one script per session, for replay");
+  serve_cmd->add_flag("--egress-allow-private", args->egress_allow_private,
+                      "let sandboxes reach loopback and private addresses through the egress "
+                      "proxy (services on this machine; never link-local or metadata)");
+  serve_cmd->add_option("--memory", args->memory, "memory limit per session sandbox (e.g. 2G)");
+  serve_cmd->add_option("--pids", args->pids, "process limit per session sandbox");
+  serve_cmd->add_option("--model-retry-base-ms", args->retry_base_ms, "first model retry backoff")
       ->group("");
   serve_cmd->callback([args, &exit_code] {
     try {

@@ -27,11 +27,14 @@ Reply send(Services& s, Call& c) {
   store::WriteBatch b;
   b.expect(session.id, true);
   auto ids = append_user_events(b, session.id, parsed, now);
+  std::vector<sessions::WokenEvent> woken;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    woken.push_back({ids[i], parsed[i]["type"].get<std::string>()});
   auto r = s.log.commit(std::move(b));
   if (r.status == store::Status::conflict)
     conflict("session " + session.id + " is archived and accepts no events", "session_archived");
   check_commit(r, "session", session.id);
-  s.runner.wake(session.id, std::move(ids));
+  s.runner.wake(session.id, std::move(woken));
   return {200, {{"data", std::move(parsed)}}, nullptr};
 }
 
@@ -76,7 +79,7 @@ Reply stream(Services& s, Call& c) {
   }
   auto out = std::make_shared<net::ResponseStream>();
   out->set_heartbeat(std::chrono::milliseconds(s.heartbeat_ms), net::sse_comment("ping"));
-  s.log.subscribe(session.id, out, resume);
+  s.log.subscribe(session.id, out, resume, c.query.all("event_deltas"));
   // The session may have been deleted between load and subscribe: then end at once.
   if (!s.store.get(session.id)) out->close();
   return {200, nullptr, out};

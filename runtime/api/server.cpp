@@ -69,7 +69,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions o) : opt(std::move(o)) {
     store = store::open_sqlite_store(opt.database_path);
     log = std::make_unique<sessions::EventLog>(*store);
-    runner = std::make_unique<sessions::SessionRunner>(*log);
+    runner = std::make_unique<sessions::SessionRunner>(*log, opt.runner);
     services.reset(new Services{*store, *log, *runner, opt.heartbeat_ms, {}});
     recovered = runner->recover_after_restart();
     add_agent_routes(routes);
@@ -98,6 +98,7 @@ struct Server::Impl {
     // runs the last commit callbacks while the runner and log they call are still alive.
     log->close_all();
     http.reset();
+    runner.reset();
     store.reset();
   }
 

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "runtime/sessions/session_runner.hpp"
+
 namespace cove::api {
 
 struct ServerOptions {
@@ -19,6 +21,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 4u << 20;
   int header_timeout_s = 10;
   int idle_timeout_s = 60;
+  sessions::RunnerConfig runner;  // how sessions run: state, models, sandbox limits
 };
 
 class Server {

@@ -138,7 +138,10 @@ Reply create(Services& s, Call& c) {
   }
   auto ids = append_user_events(b, id, initial, now);
   check_commit(s.log.commit(std::move(b)), "session", id);
-  if (!ids.empty()) s.runner.wake(id, ids);
+  std::vector<sessions::WokenEvent> woken;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    woken.push_back({ids[i], initial[i]["type"].get<std::string>()});
+  s.runner.wake(id, std::move(woken));
   session["resources"] = std::move(resources);
   return {200, session, nullptr};
 }
@@ -273,6 +276,7 @@ Reply archive(Services& s, Call& c) {
       o.id, eid, "session.status_terminated", now,
       {{"type", "session.status_terminated"}, {"id", eid}, {"processed_at", rfc3339(now)}});
   check_commit(s.log.commit(std::move(b)), "session", o.id);
+  s.runner.close(o.id);
   o.archived = true;
   return {200, view(s, o), nullptr};
 }
@@ -286,6 +290,7 @@ Reply remove(Services& s, Call& c) {
   json deleted = {
       {"type", "session.deleted"}, {"id", new_id("sevt")}, {"processed_at", rfc3339(now_ms())}};
   s.log.close_session(o.id, net::sse_frame("session.deleted", deleted.dump()));
+  s.runner.close(o.id);
   return {200, {{"id", o.id}, {"type", "session_deleted"}}, nullptr};
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/sessions/event_log.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include "net/sse_writer.hpp"
@@ -18,6 +19,7 @@ struct EventLog::Subscriber {
   int64_t last_seq = 0;
   bool catching_up = false;
   std::vector<store::Event> held;
+  std::vector<std::string> previews;
 
   // false once the stream is closed (the subscriber can be dropped).
   bool send_locked(const store::Event& e) {
@@ -80,8 +82,9 @@ void EventLog::publish(const std::vector<store::Event>& events) {
 }
 
 void EventLog::subscribe(const std::string& session_id, std::shared_ptr<net::ResponseStream> stream,
-                         std::optional<int64_t> resume_after) {
+                         std::optional<int64_t> resume_after, std::vector<std::string> previews) {
   auto sub = std::make_shared<Subscriber>();
+  sub->previews = std::move(previews);
   sub->stream = std::move(stream);
   sub->catching_up = resume_after.has_value();
   sub->last_seq = resume_after.value_or(0);
@@ -113,6 +116,24 @@ void EventLog::subscribe(const std::string& session_id, std::shared_ptr<net::Res
       break;
     }
     q.after_seq = events.back().seq;
+  }
+}
+
+void EventLog::preview(const std::string& session_id, const std::string& event_type,
+                       const std::string& frame) {
+  std::vector<std::shared_ptr<Subscriber>> wanted;
+  {
+    std::lock_guard lock(mu_);
+    auto it = subscribers_.find(session_id);
+    if (it == subscribers_.end()) return;
+    for (const auto& s : it->second)
+      if (std::find(s->previews.begin(), s->previews.end(), event_type) != s->previews.end())
+        wanted.push_back(s);
+  }
+  for (auto& s : wanted) {
+    std::lock_guard lock(s->mu);
+    // A subscriber still catching up would see the preview before the events it follows.
+    if (!s->catching_up) s->stream->push(frame);
   }
 }
 

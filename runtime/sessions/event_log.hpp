@@ -33,9 +33,14 @@ class EventLog {
   store::CommitResult commit(store::WriteBatch batch);
 
   // Attaches a stream to a session. With resume_after, first replays the stored events
-  // whose sequence number is greater.
+  // whose sequence number is greater. `previews`: the event types ("agent.message",
+  // "agent.thinking") whose live event_start/event_delta frames this stream wants.
   void subscribe(const std::string& session_id, std::shared_ptr<net::ResponseStream> stream,
-                 std::optional<int64_t> resume_after);
+                 std::optional<int64_t> resume_after, std::vector<std::string> previews = {});
+  // Sends a stream-only frame (event_start / event_delta, never stored) about an event of
+  // type `event_type` to the session's subscribers that asked for its previews.
+  void preview(const std::string& session_id, const std::string& event_type,
+               const std::string& frame);
   // Sends `frame` to every subscriber of the session, then ends their streams.
   void close_session(const std::string& session_id, const std::string& frame);
   std::size_t subscriber_count(const std::string& session_id);

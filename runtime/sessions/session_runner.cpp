@@ -1,6 +1,7 @@
 #include "runtime/sessions/session_runner.hpp"
 
 #include "runtime/api/common.hpp"
+#include "runtime/sessions/agent_session.hpp"
 
 namespace cove::sessions {
 
@@ -20,63 +21,59 @@ void append(store::WriteBatch& batch, const std::string& session_id, const std::
 
 }  // namespace
 
-void SessionRunner::wake(const std::string& session_id, std::vector<std::string> event_ids) {
+SessionRunner::SessionRunner(EventLog& log, RunnerConfig config)
+    : log_(log), shared_(std::make_shared<RunnerShared>(log, std::move(config))) {}
+
+SessionRunner::~SessionRunner() {
+  std::unordered_map<std::string, std::shared_ptr<AgentSession>> sessions;
+  std::vector<std::shared_ptr<AgentSession>> closing;
   {
     std::lock_guard lock(mu_);
-    auto& st = states_[session_id];
-    st.pending.insert(st.pending.end(), event_ids.begin(), event_ids.end());
-    if (st.busy) return;
-    st.busy = true;
+    sessions.swap(sessions_);
+    closing.swap(closing_);
   }
-  next_turn(session_id);
+  for (auto& [id, s] : sessions)
+    s->close(false);
+  for (auto& [id, s] : sessions)
+    s->join();
+  for (auto& s : closing)
+    s->join();
+}
+
+std::shared_ptr<AgentSession> SessionRunner::session(const std::string& session_id) {
+  std::lock_guard lock(mu_);
+  auto& s = sessions_[session_id];
+  if (!s) s = AgentSession::create(session_id, shared_);
+  return s;
+}
+
+void SessionRunner::wake(const std::string& session_id, std::vector<WokenEvent> events) {
+  if (events.empty()) return;
+  session(session_id)->wake(std::move(events));
+}
+
+void SessionRunner::close(const std::string& session_id) {
+  std::shared_ptr<AgentSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    s = std::move(it->second);
+    sessions_.erase(it);
+    closing_.push_back(s);
+  }
+  s->close(false);
 }
 
 bool SessionRunner::busy(const std::string& session_id) {
-  std::lock_guard lock(mu_);
-  return states_.count(session_id) != 0;
-}
-
-void SessionRunner::finish_turn(const std::string& session_id) {
-  std::lock_guard lock(mu_);
-  states_.erase(session_id);
-}
-
-void SessionRunner::next_turn(const std::string& session_id) {
-  std::vector<std::string> ids;
+  std::shared_ptr<AgentSession> s;
   {
     std::lock_guard lock(mu_);
-    auto it = states_.find(session_id);
-    if (it == states_.end()) return;
-    if (it->second.pending.empty()) {
-      states_.erase(it);
-      return;
-    }
-    ids.swap(it->second.pending);
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return false;
+    s = it->second;
   }
-  // Turn start: running, and the queued events are picked up.
-  int64_t now = api::now_ms();
-  store::WriteBatch start;
-  start.expect(session_id, true);
-  start.set_field(session_id, "status", "running");
-  start.set_field(session_id, "updated_at", api::rfc3339(now));
-  append(start, session_id, "session.status_running", now);
-  for (const auto& id : ids)
-    start.set_event_field(session_id, id, "processed_at", api::rfc3339(now));
-  log_.commit(std::move(start), [this, session_id](store::CommitResult r) {
-    if (r.status != store::Status::ok) return finish_turn(session_id);  // deleted or archived
-    // No agent loop yet: the turn ends at once.
-    int64_t end = api::now_ms();
-    store::WriteBatch idle;
-    idle.expect(session_id, true);
-    idle.set_field(session_id, "status", "idle");
-    idle.set_field(session_id, "updated_at", api::rfc3339(end));
-    append(idle, session_id, "session.status_idle", end,
-           {{"stop_reason", {{"type", "end_turn"}}}, {"stop_details", nullptr}});
-    log_.commit(std::move(idle), [this, session_id](store::CommitResult r2) {
-      if (r2.status != store::Status::ok) return finish_turn(session_id);
-      next_turn(session_id);
-    });
-  });
+  return s->busy();
 }
 
 int SessionRunner::recover_after_restart() {

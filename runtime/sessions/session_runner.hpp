@@ -1,43 +1,86 @@
-// SessionRunner: what happens to a session after events are sent to it. Until the agent loop
-// exists, a turn only marks the queued user events processed and walks the session through
-// running → idle(end_turn), emitting the status events clients expect. One turn at a time per
-// session; events arriving during a turn are taken by the next one.
+// SessionRunner: what happens to a session after events are sent to it. Each session that
+// has work gets an AgentSession (its own thread): the first turn prepares the session
+// (repositories, sandbox, proxies, shell, MCP servers), then every queued user event is
+// handled by the agent loop. user.interrupt jumps the queue. Archive and delete tear the
+// session's sandbox and checkouts down.
 #pragma once
 
+#include <chrono>
+#include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/models/provider.hpp"
 #include "runtime/sessions/event_log.hpp"
+#include "runtime/tools/tools.hpp"
+#include "sandbox/spec.hpp"
+
+namespace cove::mounts {
+class RepoCache;
+}
+namespace cove::netproxy {
+class ProxyService;
+}
 
 namespace cove::sessions {
 
+struct RunnerConfig {
+  // State directory: repository cache in home/repos, session workspaces in home/sessions.
+  // Empty: sessions cannot prepare a sandbox (API-only use, such as store tests).
+  std::filesystem::path home;
+  models::ProviderConfig models;
+  sandbox::Limits limits;
+  tools::ToolLimits tool_limits;
+  // Let the egress proxy reach loopback and private addresses (air-gapped setups whose
+  // services live on this machine; tests).
+  bool egress_allow_private = false;
+  // Model request retries on 429, 5xx and overloaded replies.
+  int max_retries = 4;
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_max{30000};
+  // A turn that makes more model requests than this ends with a session.error.
+  int max_model_requests_per_turn = 200;
+};
+
+// An event that was just appended durably, to be handled by the session.
+struct WokenEvent {
+  std::string id;
+  std::string type;
+};
+
+class AgentSession;
+struct RunnerShared;
+
 class SessionRunner {
  public:
-  explicit SessionRunner(EventLog& log) : log_(log) {}
+  explicit SessionRunner(EventLog& log, RunnerConfig config = {});
+  ~SessionRunner();  // stops every session (kills their sandboxes)
+  SessionRunner(const SessionRunner&) = delete;
+  SessionRunner& operator=(const SessionRunner&) = delete;
 
-  // The events (ids) were just appended durably: queue them for the session's next turn.
-  void wake(const std::string& session_id, std::vector<std::string> event_ids);
+  // Queues the events for the session's next turn (user.interrupt acts at once).
+  void wake(const std::string& session_id, std::vector<WokenEvent> events);
+  // The session was archived or deleted: stop its work and tear its sandbox down.
+  void close(const std::string& session_id);
 
   // Run once at startup, before serving: sessions a previous process left running (it died
   // mid-turn) come back idle, with a session.error saying why. Returns how many.
   int recover_after_restart();
 
-  // True while a turn is in flight or queued for the session (for tests).
+  // True while a turn is in flight or events are queued for the session (for tests).
   bool busy(const std::string& session_id);
 
  private:
-  struct State {
-    bool busy = false;
-    std::vector<std::string> pending;
-  };
-  void next_turn(const std::string& session_id);
-  void finish_turn(const std::string& session_id);
+  std::shared_ptr<AgentSession> session(const std::string& session_id);
 
   EventLog& log_;
+  std::shared_ptr<RunnerShared> shared_;
   std::mutex mu_;
-  std::unordered_map<std::string, State> states_;
+  std::unordered_map<std::string, std::shared_ptr<AgentSession>> sessions_;
+  std::vector<std::shared_ptr<AgentSession>> closing_;  // torn down in the background
 };
 
 }  // namespace cove::sessions

@@ -1,0 +1,47 @@
+// One session's worker: a thread that owns the session's environment (checkouts, sandbox,
+// proxies, shell, MCP clients, model provider) and runs the agent loop for each batch of
+// queued events. Created by SessionRunner when a session first gets work.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/sessions/event_log.hpp"
+#include "runtime/sessions/session_runner.hpp"
+
+namespace cove::sessions {
+
+// What every session of a runner shares. The repository cache and the proxy service are
+// made on first use (API-only runs never need them).
+struct RunnerShared {
+  RunnerShared(EventLog& log, RunnerConfig config);
+  ~RunnerShared();
+  mounts::RepoCache& repos();
+  netproxy::ProxyService& proxies();
+
+  EventLog& log;
+  RunnerConfig config;
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<mounts::RepoCache> repos_;
+  std::unique_ptr<netproxy::ProxyService> proxies_;
+};
+
+class AgentSession {
+ public:
+  static std::shared_ptr<AgentSession> create(std::string session_id,
+                                              std::shared_ptr<RunnerShared> shared);
+  virtual ~AgentSession() = default;
+  // Queues events; a user.interrupt stops the work in progress at once.
+  virtual void wake(std::vector<WokenEvent> events) = 0;
+  // Stops the work and tears the environment down; with wait, returns once that is done
+  // (otherwise the session's thread finishes it; join() waits for it later).
+  virtual void close(bool wait) = 0;
+  virtual void join() = 0;
+  virtual bool busy() = 0;
+};
+
+}  // namespace cove::sessions

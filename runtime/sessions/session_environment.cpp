@@ -1,0 +1,195 @@
+#include "runtime/sessions/session_environment.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "mounts/repo_cache.hpp"
+#include "runtime/sessions/agent_session.hpp"
+
+namespace cove::sessions {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Package registries `allow_package_managers` opens under limited networking.
+const std::vector<std::string>& package_hosts() {
+  static const std::vector<std::string> hosts = {
+      "pypi.org",         "files.pythonhosted.org", "registry.npmjs.org", "registry.yarnpkg.com",
+      "crates.io",        "static.crates.io",       "index.crates.io",    "rubygems.org",
+      "proxy.golang.org", "sum.golang.org",         "deb.debian.org",     "security.debian.org"};
+  return hosts;
+}
+
+void make_owned_dir(const fs::path& dir, uid_t uid, gid_t gid) {
+  fs::create_directories(dir);
+  if (::chown(dir.c_str(), uid, gid) != 0)
+    throw std::system_error(errno, std::generic_category(), "chown " + dir.string());
+}
+
+std::string base_name(const std::string& mount_path) {
+  auto slash = mount_path.find_last_of('/');
+  std::string name = slash == std::string::npos ? mount_path : mount_path.substr(slash + 1);
+  return name.empty() ? "repo" : name;
+}
+
+}  // namespace
+
+Environment::Environment(RunnerShared& shared, std::string session_id)
+    : shared_(shared), session_id_(std::move(session_id)) {}
+
+Environment::~Environment() {
+  shell_.reset();
+  workspace_.reset();
+  git_.reset();
+  egress_.reset();
+  sandbox_.reset();
+  for (const auto& c : checkouts_) {
+    try {
+      shared_.repos().release(c.checkout_id);
+    } catch (const std::exception&) {
+      // The checkout stays behind; `cove repo gc` removes leftovers.
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(shared_.config.home / "sessions" / session_id_, ec);
+}
+
+std::vector<std::string> Environment::shell_env() {
+  std::string proxy = "http://127.0.0.1:" + std::to_string(netproxy::kEgressPort);
+  return {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
+          "HOME=/tmp",
+          "USER=cove",
+          "LANG=C.UTF-8",
+          "TERM=dumb",
+          "PAGER=cat",
+          "GIT_PAGER=cat",
+          "GIT_TERMINAL_PROMPT=0",
+          "GIT_AUTHOR_NAME=cove agent",
+          "GIT_AUTHOR_EMAIL=agent@cove.invalid",
+          "GIT_COMMITTER_NAME=cove agent",
+          "GIT_COMMITTER_EMAIL=agent@cove.invalid",
+          "http_proxy=" + proxy,
+          "https_proxy=" + proxy,
+          "HTTP_PROXY=" + proxy,
+          "HTTPS_PROXY=" + proxy,
+          "no_proxy=127.0.0.1,localhost",
+          "NO_PROXY=127.0.0.1,localhost"};
+}
+
+std::optional<netproxy::GitRemote> Environment::remote(const std::string& name) {
+  for (const auto& c : checkouts_) {
+    if (c.name != name) continue;
+    netproxy::GitRemote r;
+    r.url = c.url;
+    // Read on every request: a token rotated through the API applies to the next one.
+    if (auto token = shared_.log.store().secret(c.resource_id)) r.token = *token;
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Object>& resources,
+                                                    const json& environment,
+                                                    const StepRunner& step) {
+  const auto& config = shared_.config;
+  if (config.home.empty()) throw std::runtime_error("the runner has no state directory");
+  sandbox::SandboxSpec spec;
+  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
+  spec.limits = config.limits;
+  uid_t uid = spec.identity.host_uid();
+  gid_t gid = spec.identity.host_gid();
+
+  // The session's /workspace: a directory of its own, owned by the sandbox user.
+  fs::path session_dir = config.home / "sessions" / session_id_;
+  fs::path workspace_dir = session_dir / "workspace";
+  make_owned_dir(workspace_dir, uid, gid);
+  spec.binds.push_back({workspace_dir.string(), "/workspace", false});
+
+  std::vector<RepositoryFailure> failures;
+  std::set<std::string> names;
+  int index = 0;
+  for (const auto& r : resources) {
+    if (r.body.value("type", "") != "github_repository") continue;
+    std::string url = r.body.value("url", "");
+    std::string mount_path = r.body.value("mount_path", "");
+    Checkout c;
+    c.resource_id = r.id;
+    c.url = url;
+    c.name = base_name(mount_path);
+    while (!names.insert(c.name).second)
+      c.name += "-" + std::to_string(++index);
+    c.checkout_id = session_id_ + "-" + std::to_string(checkouts_.size());
+    mounts::CheckoutRequest req;
+    req.session_id = c.checkout_id;
+    req.repo.url = url;
+    const json checkout = r.body.value("checkout", json());
+    if (checkout.is_object()) {
+      if (checkout.value("type", "") == "branch") req.repo.branch = checkout.value("name", "");
+      if (checkout.value("type", "") == "commit") req.repo.commit = checkout.value("sha", "");
+    }
+    if (auto token = shared_.log.store().secret(r.id)) req.repo.token = *token;
+    req.mount_path = mount_path;
+    req.owner = {uid, gid};
+    try {
+      step("repository", url, [&] {
+        auto result = shared_.repos().checkout(req);
+        checkouts_.push_back(c);
+        // git inside the sandbox talks to the git proxy; the runtime adds the token.
+        mounts::set_remote_url(
+            result.host_dir, "origin",
+            "http://127.0.0.1:" + std::to_string(netproxy::kGitPort) + "/" + c.name + ".git",
+            req.owner);
+        for (const auto& m : result.plan.entries) {
+          if (m.target.rfind("/workspace/", 0) == 0)
+            make_owned_dir(workspace_dir / m.target.substr(std::string("/workspace/").size()), uid,
+                           gid);
+          spec.binds.push_back({m.source.string(), m.target, m.read_only});
+        }
+      });
+    } catch (const mounts::RepoError& e) {
+      failures.push_back(
+          {url, "repository_" + std::string(mounts::to_string(e.kind())) + "_error", e.what()});
+    } catch (const std::exception& e) {
+      failures.push_back({url, "repository_checkout_error", e.what()});
+    }
+  }
+  // With a single repository, work in it.
+  if (checkouts_.size() == 1)
+    for (const auto& r : resources)
+      if (r.id == checkouts_[0].resource_id) workdir_ = r.body.value("mount_path", workdir_);
+
+  const json networking = environment.value("config", json::object())
+                              .value("networking", json{{"type", "unrestricted"}});
+  policy_.unrestricted = networking.value("type", "unrestricted") != "limited";
+  for (const auto& h : networking.value("allowed_hosts", json::array()))
+    if (h.is_string()) policy_.allowed_hosts.push_back(h.get<std::string>());
+  if (networking.value("allow_package_managers", false))
+    for (const auto& h : package_hosts())
+      policy_.allowed_hosts.push_back(h);
+  policy_.allow_private_addresses = config.egress_allow_private;
+
+  step("sandbox", spec.name, [&] { sandbox_ = sandbox::Sandbox::start(spec); });
+  step("network", "egress and git proxies", [&] {
+    auto& proxies = shared_.proxies();
+    egress_ = proxies.serve_egress(
+        netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kEgressPort), policy_);
+    git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
+                             [this](const std::string& name) { return remote(name); });
+  });
+  step("shell", "bash", [&] {
+    workspace_ = std::make_unique<tools::Workspace>(sandbox_->init_pid(), uid, gid, workdir_,
+                                                    config.tool_limits);
+    shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, config.tool_limits);
+    shell_->start();
+  });
+  return failures;
+}
+
+}  // namespace cove::sessions

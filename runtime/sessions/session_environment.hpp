@@ -1,0 +1,77 @@
+// A session's environment, built on its first turn following DESIGN.md's recipe: the
+// repositories checked out from the cache at their mount paths, the sandbox built from the
+// environment's limits with those checkouts bound in, the egress and git proxies listening
+// inside its network namespace, and the persistent shell. Torn down in reverse order.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "runtime/netproxy/proxy.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/tools/tools.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace cove::sessions {
+
+struct RunnerShared;
+using json = nlohmann::json;
+
+// Runs one named set-up step, reporting its start, end and duration on the event stream.
+// Exceptions from `work` propagate after being reported.
+using StepRunner =
+    std::function<void(const std::string& step, const std::string& name, std::function<void()>)>;
+
+// A repository that could not be mounted; the session goes on without it.
+struct RepositoryFailure {
+  std::string url;
+  std::string error_type;  // repository_*_error
+  std::string message;
+};
+
+class Environment {
+ public:
+  Environment(RunnerShared& shared, std::string session_id);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  // Builds everything. Repository failures are returned (the rest goes on); a sandbox that
+  // cannot be built throws (never run unsandboxed).
+  std::vector<RepositoryFailure> prepare(const std::vector<store::Object>& resources,
+                                         const json& environment, const StepRunner& step);
+
+  sandbox::Sandbox& sandbox() { return *sandbox_; }
+  tools::Shell& shell() { return *shell_; }
+  tools::Workspace& workspace() { return *workspace_; }
+  const netproxy::NetworkPolicy& policy() const { return policy_; }
+  const std::string& workdir() const { return workdir_; }
+
+  // The shell's environment (also what tests look for tokens in).
+  static std::vector<std::string> shell_env();
+
+ private:
+  struct Checkout {
+    std::string resource_id;
+    std::string url;
+    std::string name;  // the git proxy's path segment
+    std::string checkout_id;
+  };
+  std::optional<netproxy::GitRemote> remote(const std::string& name);
+
+  RunnerShared& shared_;
+  std::string session_id_;
+  std::string workdir_ = "/workspace";
+  std::vector<Checkout> checkouts_;
+  netproxy::NetworkPolicy policy_;
+  std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<netproxy::ProxyService::Handle> egress_;
+  std::unique_ptr<netproxy::ProxyService::Handle> git_;
+  std::unique_ptr<tools::Shell> shell_;
+  std::unique_ptr<tools::Workspace> workspace_;
+};
+
+}  // namespace cove::sessions
