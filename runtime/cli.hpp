@@ -9,7 +9,18 @@ namespace CLI {
 class App;
 }
 
+namespace cove::api {
+struct ServerOptions;
+}
+
 namespace cove::cli {
+
+// The state directory: $COVE_HOME, else $XDG_DATA_HOME/cove, else ~/.local/share/cove.
+std::string default_home();
+// The API key `cove serve` generated in `home` ("" when there is none yet).
+std::string read_key(const std::string& home);
+// A daemon's options with cove's defaults for this home (store, sessions, models from env).
+api::ServerOptions server_options(const std::string& home);
 
 // The words after the first standalone "--" on the command line (the command a subcommand
 // runs), split off before CLI11 parses the rest.
@@ -27,5 +38,8 @@ void add_repo_commands(CLI::App& app, int& exit_code);
 
 // `cove mcp tools|call`: list or call the tools of an MCP server (streamable HTTP).
 void add_mcp_commands(CLI::App& app, int& exit_code);
+
+// `cove run`: one task in a new session, with live progress.
+void add_run_commands(CLI::App& app, int& exit_code);
 
 }  // namespace cove::cli

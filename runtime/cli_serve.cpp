@@ -27,6 +27,8 @@ std::string env_or(const char* name, std::string fallback) {
   return v && *v ? v : fallback;
 }
 
+}  // namespace
+
 std::string default_home() {
   if (const char* v = std::getenv("COVE_HOME"); v && *v) return v;
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
@@ -45,6 +47,18 @@ std::string read_key(const std::string& home) {
   std::getline(in, key);
   return key;
 }
+
+api::ServerOptions server_options(const std::string& home) {
+  api::ServerOptions opt;
+  opt.database_path = home + "/cove.db";
+  auto& runner = opt.runner;
+  runner.home = home;
+  runner.models = models::provider_config_from_env();
+  runner.models.scripts_dir = home + "/scripts";
+  return opt;
+}
+
+namespace {
 
 // Creates the key file (0600, exclusively) with a fresh random key.
 std::string generate_key(const std::string& home) {
@@ -103,17 +117,14 @@ int serve(const ServeArgs& args) {
   }
   std::string listen = args.listen.empty() ? env_or("COVE_LISTEN", "127.0.0.1:8420") : args.listen;
   auto [host, port] = net::parse_listen_address(listen);
-  api::ServerOptions opt;
+  api::ServerOptions opt = server_options(home);
   opt.host = host;
   opt.port = port;
-  opt.database_path = home + "/cove.db";
   opt.api_key = key;
   opt.heartbeat_ms = args.heartbeat_ms;
   auto& runner = opt.runner;
-  runner.home = home;
-  runner.models = models::provider_config_from_env();
   if (!args.model_provider.empty()) runner.models.provider = args.model_provider;
-  runner.models.scripts_dir = args.scripts_dir.empty() ? home + "/scripts" : args.scripts_dir;
+  if (!args.scripts_dir.empty()) runner.models.scripts_dir = args.scripts_dir;
   if (!args.model_script.empty()) {
     runner.models.script = fs::absolute(args.model_script).string();
     if (args.model_provider.empty()) runner.models.provider = "scripted";

@@ -187,8 +187,8 @@ void Server::listen() {
 uint16_t Server::port() const {
   return impl_->http->port();
 }
-void Server::run() {
-  impl_->http->run(true);
+void Server::run(bool handle_signals) {
+  impl_->http->run(handle_signals);
 }
 void Server::stop() {
   impl_->http->stop();

@@ -30,7 +30,7 @@ class Server {
   ~Server();
   void listen();  // throws std::runtime_error naming the address
   uint16_t port() const;
-  void run();  // until SIGINT/SIGTERM
+  void run(bool handle_signals = true);  // until stop() or, when handling them, SIGINT/SIGTERM
   void stop();
   int recovered_sessions() const;
 

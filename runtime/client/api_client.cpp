@@ -1,0 +1,141 @@
+#include "runtime/client/api_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+
+#include "net/http_client.hpp"
+#include "net/sse_parser.hpp"
+#include "net/url.hpp"
+
+namespace cove::client {
+
+namespace {
+
+template <class T>
+T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
+  std::optional<T> result;
+  std::exception_ptr error;
+  bool done = false;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
+    error = e;
+    if (!e) result.emplace(std::move(v));
+    done = true;
+  });
+  io.restart();
+  while (!done)
+    io.run_one();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+std::string error_message(const net::HttpResponse& r) {
+  try {
+    auto body = json::parse(r.body);
+    if (body.contains("error")) return body["error"].value("message", r.body);
+  } catch (const json::exception&) {
+  }
+  return r.body.empty() ? "HTTP " + std::to_string(r.status) : r.body;
+}
+
+}  // namespace
+
+struct ApiClient::Impl {
+  std::string base;
+  std::string key;
+  boost::asio::io_context io;
+  net::HttpClient http{io.get_executor()};
+
+  net::HttpRequest request(const std::string& method, const std::string& path) {
+    net::HttpRequest r;
+    r.method = method;
+    r.url = net::parse_url(base + path);
+    r.headers.push_back({"x-api-key", key});
+    r.headers.push_back({"anthropic-version", "2023-06-01"});
+    return r;
+  }
+
+  json call(net::HttpRequest req) {
+    net::HttpResponse r;
+    try {
+      r = run(io, http.send(std::move(req)));
+    } catch (const net::HttpError& e) {
+      throw ApiClientError(e.what(), 0);
+    }
+    if (r.status >= 400) throw ApiClientError(error_message(r), r.status);
+    return r.body.empty() ? json::object() : json::parse(r.body);
+  }
+};
+
+ApiClient::ApiClient(std::string base_url, std::string api_key) : impl_(std::make_unique<Impl>()) {
+  while (!base_url.empty() && base_url.back() == '/')
+    base_url.pop_back();
+  impl_->base = std::move(base_url);
+  impl_->key = std::move(api_key);
+}
+
+ApiClient::~ApiClient() = default;
+
+json ApiClient::get(const std::string& path) {
+  return impl_->call(impl_->request("GET", path));
+}
+
+json ApiClient::post(const std::string& path, const json& body) {
+  auto req = impl_->request("POST", path);
+  req.headers.push_back({"content-type", "application/json"});
+  req.body = body.dump();
+  return impl_->call(std::move(req));
+}
+
+bool ApiClient::reachable() {
+  try {
+    get("/v1/agents?limit=1");
+    return true;
+  } catch (const ApiClientError& e) {
+    return e.status() != 0;
+  }
+}
+
+void ApiClient::stream(const std::string& session_id, const std::function<void()>& after_open,
+                       const std::function<bool(const json& event)>& on_event) {
+  auto req = impl_->request(
+      "GET", "/v1/sessions/" + session_id + "/events/stream?event_deltas%5B%5D=agent.message");
+  req.headers.push_back({"accept", "text/event-stream"});
+  req.read_timeout = std::chrono::milliseconds(0);
+  std::unique_ptr<net::HttpResponseStream> s;
+  try {
+    s = run(impl_->io, impl_->http.open(std::move(req)));
+  } catch (const net::HttpError& e) {
+    throw ApiClientError(e.what(), 0);
+  }
+  if (s->status() != 200) {
+    auto body = run(impl_->io, s->read_all(1 << 20));
+    throw ApiClientError(error_message({s->status(), {}, body}), s->status());
+  }
+  after_open();
+  net::SseParser parser;
+  for (;;) {
+    std::optional<std::string> chunk;
+    try {
+      chunk = run(impl_->io, s->read_some());
+    } catch (const net::HttpError& e) {
+      throw ApiClientError(std::string("event stream broke: ") + e.what(), 0);
+    }
+    if (!chunk) return;
+    for (const auto& ev : parser.feed(*chunk)) {
+      if (ev.type.empty() || ev.type == "ping") continue;
+      json event;
+      try {
+        event = json::parse(ev.data);
+      } catch (const json::exception&) {
+        continue;
+      }
+      if (!on_event(event)) {
+        s->abort();
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace cove::client

@@ -1,0 +1,131 @@
+#include "runtime/client/progress.hpp"
+
+#include <cstdio>
+
+namespace cove::client {
+
+namespace {
+
+std::string shorten(std::string s, std::size_t width) {
+  for (auto& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (s.size() > width) s = s.substr(0, width - 3) + "...";
+  return s;
+}
+
+std::string input_summary(const json& input) {
+  if (input.is_object()) {
+    for (const char* key : {"command", "file_path", "pattern", "url", "query"})
+      if (input.contains(key) && input[key].is_string()) return input[key].get<std::string>();
+  }
+  return input.dump();
+}
+
+}  // namespace
+
+std::string short_result(const json& content, std::size_t width) {
+  std::string text;
+  if (content.is_array())
+    for (const auto& b : content)
+      if (b.value("type", "") == "text") {
+        text = b.value("text", "");
+        break;
+      }
+  auto nl = text.find('\n');
+  std::size_t lines = 0;
+  for (char c : text)
+    lines += c == '\n';
+  std::string first = text.substr(0, nl);
+  if (nl != std::string::npos && lines > 1) first += " (+" + std::to_string(lines) + " lines)";
+  return shorten(first, width);
+}
+
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool color) : out_(out), color_(color) {}
+
+void ProgressPrinter::end_text() {
+  if (in_text_) out_ << "\n";
+  in_text_ = false;
+}
+
+void ProgressPrinter::line(const std::string& mark, const std::string& text, const char* color) {
+  end_text();
+  if (color_ && color)
+    out_ << color << mark << "\033[0m " << text << "\n";
+  else
+    out_ << mark << " " << text << "\n";
+  out_.flush();
+}
+
+bool ProgressPrinter::print(const json& e) {
+  static const char* dim = "\033[2m";
+  static const char* cyan = "\033[36m";
+  static const char* green = "\033[32m";
+  static const char* red = "\033[31m";
+  static const char* bold = "\033[1m";
+  std::string type = e.value("type", "");
+  if (type == "event_start") {
+    if (e["event"].value("type", "") == "agent.message") {
+      end_text();
+      streamed_message_ = e["event"].value("id", "");
+      out_ << (color_ ? "\033[1magent\033[0m " : "agent ");
+      in_text_ = true;
+    }
+  } else if (type == "event_delta") {
+    const json& c = e["delta"].value("content", json::object());
+    out_ << c.value("text", "");
+    out_.flush();
+  } else if (type == "agent.message") {
+    if (e.value("id", "") == streamed_message_) {
+      end_text();
+      return true;
+    }
+    std::string text;
+    for (const auto& b : e.value("content", json::array()))
+      text += b.value("text", "");
+    line(color_ ? "agent" : "agent", text, bold);
+  } else if (type == "span.setup_step_end") {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.1f ms", e.value("duration_ms", 0.0));
+    std::string text =
+        "set up " + e.value("step", "") + " " + e.value("name", "") + " (" + ms + ")";
+    if (e.value("is_error", false)) text += ": " + e.value("error", "");
+    line("  ·", text, dim);
+  } else if (type == "agent.tool_use" || type == "agent.mcp_tool_use" ||
+             type == "agent.custom_tool_use") {
+    std::string name = e.value("name", "");
+    if (type == "agent.mcp_tool_use") name = e.value("mcp_server_name", "") + "/" + name;
+    std::string text = name + "  " + shorten(input_summary(e.value("input", json())), 100);
+    if (e.value("evaluated_permission", "") == "ask") text += "  (waiting for confirmation)";
+    if (e.value("evaluated_permission", "") == "deny") text += "  (denied)";
+    line("▸", text, cyan);
+  } else if (type == "agent.tool_result" || type == "agent.mcp_tool_result") {
+    bool error = e.value("is_error", false);
+    line(error ? "  ✗" : "  ✓", short_result(e.value("content", json())), error ? red : green);
+  } else if (type == "session.error") {
+    ++errors_;
+    const json& err = e.value("error", json::object());
+    line("!", err.value("type", "error") + ": " + err.value("message", ""), red);
+  } else if (type == "span.model_request_end") {
+    const json& u = e.value("model_usage", json::object());
+    input_tokens_ += u.value("input_tokens", int64_t{0});
+    output_tokens_ += u.value("output_tokens", int64_t{0});
+  } else if (type == "session.status_rescheduled") {
+    line("  ↻", "model request failed; retrying", dim);
+  } else if (type == "session.status_idle" || type == "session.status_terminated" ||
+             type == "session.deleted") {
+    stop_reason_ = type == "session.status_idle"
+                       ? e.value("stop_reason", json::object()).value("type", "")
+                       : "terminated";
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    char summary[160];
+    std::snprintf(summary, sizeof summary, "%s · %lld input / %lld output tokens · %.1f s",
+                  stop_reason_.c_str(), static_cast<long long>(input_tokens_),
+                  static_cast<long long>(output_tokens_), secs);
+    line("■", summary, stop_reason_ == "end_turn" ? green : red);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace cove::client
