@@ -55,6 +55,8 @@ api::ServerOptions server_options(const std::string& home) {
   runner.home = home;
   runner.models = models::provider_config_from_env();
   runner.models.scripts_dir = home + "/scripts";
+  const char* offline = std::getenv("COVE_OFFLINE");
+  runner.offline = offline && *offline && std::string(offline) != "0";
   return opt;
 }
 
@@ -91,6 +93,7 @@ struct ServeArgs {
   std::string scripts_dir;
   std::string record_dir;
   bool egress_allow_private = false;
+  bool offline = false;
   int retry_base_ms = 1000;
   std::string memory;
   uint32_t pids = 0;
@@ -131,6 +134,7 @@ int serve(const ServeArgs& args) {
   }
   runner.models.record_dir = args.record_dir;
   runner.egress_allow_private = args.egress_allow_private;
+  if (args.offline) runner.offline = true;
   runner.retry_base = std::chrono::milliseconds(args.retry_base_ms);
   if (!args.memory.empty()) {
     auto bytes = parse_size(args.memory);
@@ -174,6 +178,9 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   serve_cmd->add_flag("--egress-allow-private", args->egress_allow_private,
                       "let sandboxes reach loopback and private addresses through the egress "
                       "proxy (services on this machine; never link-local or metadata)");
+  serve_cmd->add_flag("--offline", args->offline,
+                      "air-gapped: reach repositories, MCP servers and models only on loopback "
+                      "(env COVE_OFFLINE=1)");
   serve_cmd->add_option("--memory", args->memory, "memory limit per session sandbox (e.g. 2G)");
   serve_cmd->add_option("--pids", args->pids, "process limit per session sandbox");
   serve_cmd->add_option("--model-retry-base-ms", args->retry_base_ms, "first model retry backoff")

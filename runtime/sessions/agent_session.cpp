@@ -520,6 +520,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       }
       connect_mcp(step, *session);
       std::string model = model_id();
+      check_offline(model);
       provider_ = models::make_provider(io_.get_executor(), shared_->config.models, model, id_);
       model_name_ = model;
       for (const char* prefix : {"anthropic:", "openai:", "scripted:"})
@@ -540,6 +541,20 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     stats_["startup_seconds"] = setup["total"].get<double>() / 1000.0;
     ready_ = true;
     return true;
+  }
+
+  // Offline, a model behind a non-loopback URL is refused before any request.
+  void check_offline(const std::string& model) const {
+    const auto& m = shared_->config.models;
+    if (!shared_->config.offline) return;
+    std::string provider = m.provider;
+    for (const char* p : {"anthropic", "openai", "scripted"})
+      if (model.rfind(std::string(p) + ":", 0) == 0) provider = p;
+    std::string url = provider == "anthropic" ? m.anthropic_base_url
+                      : provider == "openai"  ? m.openai_base_url
+                                              : std::string();
+    if (!url.empty() && !is_loopback_url(url))
+      throw std::runtime_error("model " + model + ": " + offline_refusal(url));
   }
 
   std::string model_id() const {
@@ -586,6 +601,8 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       cfg.open_event_stream = false;
       auto client = std::make_unique<mcp::Client>(io_.get_executor(), cfg);
       try {
+        if (shared_->config.offline && !is_loopback_url(url))
+          throw std::runtime_error(offline_refusal(url));
         step("mcp", name, [&] {
           run_on(io_, client->connect());
           auto tools = run_on(io_, client->list_tools());

@@ -138,6 +138,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     req.mount_path = mount_path;
     req.owner = {uid, gid};
     try {
+      if (config.offline && !is_loopback_url(url))
+        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, offline_refusal(url));
       step("repository", url, [&] {
         auto result = shared_.repos().checkout(req);
         checkouts_.push_back(c);

@@ -1,5 +1,6 @@
 #include "runtime/sessions/session_runner.hpp"
 
+#include "net/url.hpp"
 #include "runtime/api/common.hpp"
 #include "runtime/sessions/agent_session.hpp"
 
@@ -20,6 +21,24 @@ void append(store::WriteBatch& batch, const std::string& session_id, const std::
 }
 
 }  // namespace
+
+bool is_loopback_url(const std::string& url) {
+  try {
+    auto u = net::parse_url(url);
+    return u.host == "localhost" || u.host == "::1" || u.host.rfind("127.", 0) == 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string offline_refusal(const std::string& url) {
+  std::string host = url;
+  try {
+    host = net::parse_url(url).host;
+  } catch (const std::exception&) {
+  }
+  return "cove runs offline and reaches only loopback addresses; " + host + " is not one";
+}
 
 SessionRunner::SessionRunner(EventLog& log, RunnerConfig config)
     : log_(log), shared_(std::make_shared<RunnerShared>(log, std::move(config))) {}

@@ -37,6 +37,9 @@ struct RunnerConfig {
   // Let the egress proxy reach loopback and private addresses (air-gapped setups whose
   // services live on this machine; tests).
   bool egress_allow_private = false;
+  // Air-gapped: repositories, MCP servers and models are reached only on loopback addresses;
+  // anything else fails at once with an error saying so (nothing leaves the machine).
+  bool offline = false;
   // Model request retries on 429, 5xx and overloaded replies.
   int max_retries = 4;
   std::chrono::milliseconds retry_base{1000};
@@ -50,6 +53,11 @@ struct WokenEvent {
   std::string id;
   std::string type;
 };
+
+// True when the URL's host is a loopback name or address (localhost, 127.0.0.0/8, ::1).
+bool is_loopback_url(const std::string& url);
+// The error for a URL `offline` refuses.
+std::string offline_refusal(const std::string& url);
 
 class AgentSession;
 struct RunnerShared;

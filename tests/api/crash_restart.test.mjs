@@ -70,12 +70,13 @@ test('kill -9 during event appends: every acknowledged event survives the restar
 });
 
 // Reads SSE frames from a raw fetch body until `count` frames with an id arrived.
-async function readFrames(res, count) {
+// Frames (with an id) until `done(frames)` holds or the stream ends.
+async function readFrames(res, done) {
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buf = '';
   const frames = [];
-  while (frames.length < count) {
+  while (!done(frames)) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += decoder.decode(value, { stream: true });
@@ -92,9 +93,14 @@ async function readFrames(res, count) {
     }
   }
   await reader.cancel();
-  // One read can carry more frames than asked for; the caller asked about the first `count`.
-  return frames.slice(0, count);
+  return frames;
 }
+
+// Until the turn of the user message with this text has ended (its session.status_idle).
+const untilIdleAfter = (text) => (frames) => {
+  const at = frames.findIndex((f) => f.event === 'user.message' && JSON.parse(f.data).content[0].text === text);
+  return at >= 0 && frames.slice(at).some((f) => f.event === 'session.status_idle');
+};
 
 test('SSE resume with Last-Event-ID: nothing lost, nothing repeated', async () => {
   const server = await startServer();
@@ -105,20 +111,22 @@ test('SSE resume with Last-Event-ID: nothing lost, nothing repeated', async () =
     const headers = { 'x-api-key': server.apiKey };
     const live = await fetch(url, { headers });
     assert.equal(live.headers.get('content-type'), 'text/event-stream');
-    const firstFrames = readFrames(live, 3);
+    const firstFrames = readFrames(live, untilIdleAfter('one'));
     await sdk.beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text: 'one' }] }] });
-    const seen = await firstFrames; // user.message, status_running, status_idle
-    assert.deepEqual(seen.map((f) => f.event), ['user.message', 'session.status_running', 'session.status_idle']);
-    assert.deepEqual(seen.map((f) => Number(f.id)), [1, 2, 3]);
+    const seen = await firstFrames; // user.message, status_running, ... the turn ..., status_idle
+    assert.deepEqual(seen.slice(0, 2).map((f) => f.event), ['user.message', 'session.status_running']);
+    assert.equal(seen.at(-1).event, 'session.status_idle');
+    assert.deepEqual(seen.map((f) => Number(f.id)), seen.map((_, i) => i + 1));
     // While disconnected, more happens.
     for (const t of ['two', 'three'])
       await sdk.beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text: t }] }] });
     await new Promise((r) => setTimeout(r, 200));
     const resumed = await fetch(url, { headers: { ...headers, 'last-event-id': seen.at(-1).id } });
-    const more = readFrames(resumed, 7);
+    const more = readFrames(resumed, untilIdleAfter('four'));
     await sdk.beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text: 'four' }] }] });
     const rest = await more;
-    assert.deepEqual(rest.map((f) => Number(f.id)), [4, 5, 6, 7, 8, 9, 10], 'contiguous, no gaps or repeats');
+    const first = Number(seen.at(-1).id) + 1;
+    assert.deepEqual(rest.map((f) => Number(f.id)), rest.map((_, i) => first + i), 'contiguous, no gaps or repeats');
     const texts = rest.filter((f) => f.event === 'user.message').map((f) => JSON.parse(f.data).content[0].text);
     assert.deepEqual(texts, ['two', 'three', 'four']);
   } finally {
@@ -134,10 +142,13 @@ test('many concurrent SSE clients all receive every event', async () => {
     const { session } = await seed(sdk);
     const url = `${server.baseURL}/v1/sessions/${session.id}/events/stream`;
     const streams = await Promise.all(Array.from({ length: 50 }, () => fetch(url, { headers: { authorization: `Bearer ${server.apiKey}` } })));
-    const reads = streams.map((s) => readFrames(s, 3));
+    const reads = streams.map((s) => readFrames(s, untilIdleAfter('fan')));
     await sdk.beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text: 'fan' }] }] });
     const all = await Promise.all(reads);
-    for (const frames of all) assert.deepEqual(frames.map((f) => f.event), ['user.message', 'session.status_running', 'session.status_idle']);
+    const expected = all[0].map((f) => `${f.id} ${f.event}`);
+    assert.deepEqual(expected.slice(0, 2).map((x) => x.split(' ')[1]), ['user.message', 'session.status_running']);
+    assert.ok(expected.at(-1).endsWith('session.status_idle'));
+    for (const frames of all) assert.deepEqual(frames.map((f) => `${f.id} ${f.event}`), expected);
     // A slow, half-sent request does not block others and the server stays up.
     const net = await import('node:net');
     const sock = net.connect(Number(new URL(server.baseURL).port), '127.0.0.1');

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
 
 export const coveBin = process.env.COVE_BIN;
@@ -12,10 +13,15 @@ export function tempHome() {
   return mkdtempSync(join(tmpdir(), 'cove-api-test-'));
 }
 
-// Resolves once the daemon prints its address. `home` is reused across restarts.
+// A scripted model whose every turn just ends (the API tests are about the API, not the agent).
+export const endTurnScript = join(dirname(fileURLToPath(import.meta.url)), 'end_turn_script.json');
+
+// Resolves once the daemon prints its address. `home` is reused across restarts. The daemon
+// runs offline (nothing but loopback is ever contacted) with the end-turn script as its model.
 export function startServer({ home = tempHome(), apiKey = 'sk-test-key', extra = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', apiKey, ...extra], {
+    const args = ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', apiKey, '--offline', '--model-script', endTurnScript, ...extra];
+    const proc = spawn(coveBin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -84,14 +84,27 @@ test('seed flow: agent, environment, session with repo, token rotation, events',
   assert.match(sent.data[0].id, /^sevt_/);
   assert.equal(sent.data[0].processed_at, null);
   const events = await got;
-  assert.deepEqual(events.map((e) => e.type), ['user.message', 'session.status_running', 'session.status_idle']);
+  const types = events.map((e) => e.type);
+  assert.deepEqual(types.slice(0, 2), ['user.message', 'session.status_running']);
   assert.equal(events[0].id, sent.data[0].id);
-  assert.equal(events[2].stop_reason.type, 'end_turn');
+  assert.equal(events.at(-1).type, 'session.status_idle');
+  assert.equal(events.at(-1).stop_reason.type, 'end_turn');
+  // Offline, the repository and the MCP server are refused without any network traffic; the
+  // session goes on without them and the (scripted) model answers.
+  const errors = events.filter((e) => e.type === 'session.error').map((e) => e.error.type);
+  assert.deepEqual(errors.sort(), ['mcp_connection_failed_error', 'repository_clone_error']);
+  const message = events.find((e) => e.type === 'agent.message');
+  assert.deepEqual(message.content, [{ type: 'text', text: 'Done.' }]);
+  // The message was previewed: event_start with the same id, then its text as a delta.
+  const start = events.findIndex((e) => e.type === 'event_start');
+  assert.ok(start >= 0 && start < types.indexOf('agent.message'), 'event_start precedes the message');
+  assert.equal(events[start].event.id, message.id);
 
   const listed = [];
   for await (const e of sdk.beta.sessions.events.list(session.id, { types: ['user.message', 'agent.message'], limit: 50, order: 'asc' })) listed.push(e);
-  assert.equal(listed.length, 1);
+  assert.equal(listed.length, 2);
   assert.equal(listed[0].id, sent.data[0].id);
+  assert.equal(listed[1].id, message.id);
   assert.ok(listed[0].processed_at, 'the message is marked processed');
 
   const again = await sdk.beta.sessions.retrieve(session.id);
