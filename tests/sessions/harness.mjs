@@ -1,0 +1,162 @@
+// What the session tests share: cove serve pointed at a scripted Messages-API model server,
+// a cove forge as the token-protected git server, server-everything as a real MCP peer, and
+// helpers that collect a session's events through the official SDK.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
+
+export const coveBin = process.env.COVE_BIN;
+if (!coveBin) throw new Error('COVE_BIN must name the cove binary');
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function tempDir(prefix = 'cove-sessions-test-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+// Starts a process and resolves when its output matches `ready` (with the match).
+export function startProcess(cmd, args, { env = {}, ready, timeoutMs = 20000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out}`)), timeoutMs);
+    const onData = (d) => {
+      out += d;
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, match: m, output: () => out });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code}): ${out}`));
+    });
+  });
+}
+
+export function stopProcess(proc, signal = 'SIGTERM') {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.removeAllListeners('exit');
+    proc.on('exit', () => resolve());
+    proc.kill(signal);
+  });
+}
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// cove serve, offline, with its anthropic provider pointed at `modelURL`.
+export async function startCove({ modelURL, extra = [], env = {} } = {}) {
+  const home = tempDir('cove-sessions-home-');
+  const apiKey = 'sk-sessions-test';
+  const p = await startProcess(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', apiKey, '--offline', '--model-retry-base-ms', '50', ...extra], {
+    env: { COVE_MODEL_PROVIDER: 'anthropic', COVE_MODEL_BASE_URL: modelURL ?? 'http://127.0.0.1:9', COVE_MODEL_API_KEY: 'model-key-not-a-secret', ...env },
+    ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  });
+  const baseURL = p.match[1];
+  const sdk = new Anthropic({ apiKey, baseURL, maxRetries: 0 });
+  return {
+    ...p, home, apiKey, baseURL, sdk,
+    async stop() {
+      await stopProcess(p.proc);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+// cove forge on a free port with a fresh home.
+export async function startForge() {
+  const home = tempDir('cove-forge-home-');
+  const forge = (...args) => execFileSync(coveBin, ['forge', ...args, '--home', home], { encoding: 'utf8' }).trim();
+  const p = await startProcess(coveBin, ['forge', '--listen', '127.0.0.1:0', '--home', home], {
+    ready: /(http:\/\/127\.0\.0\.1:\d+)/,
+  });
+  return {
+    ...p, home, url: p.match[1], cli: forge,
+    createRepo(fullName, files) {
+      const dir = tempDir('cove-forge-src-');
+      for (const [path, content] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), content);
+      }
+      forge('repo', 'create', fullName, '--from', dir);
+      rmSync(dir, { recursive: true, force: true });
+      return `${p.match[1]}/${fullName}.git`;
+    },
+    // The token is the last word cove forge token create prints.
+    createToken(repo) {
+      return forge('token', 'create', '--repo', repo).split(/\s+/).at(-1);
+    },
+    revoke(token) {
+      forge('token', 'revoke', token);
+    },
+    async stop() {
+      await stopProcess(p.proc);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+// server-everything in streamable HTTP mode on a free loopback port.
+export async function startEverything() {
+  const port = await freePort();
+  const p = await startProcess(process.execPath, [
+    '--import', join(root, 'tests/mcp/loopback.mjs'),
+    join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp',
+  ], { env: { PORT: String(port) }, ready: /listening on port/i });
+  return { ...p, url: `http://127.0.0.1:${port}/mcp`, stop: () => stopProcess(p.proc) };
+}
+
+// Events of the session's stream until `until(events)` holds (previews included).
+export async function collect(stream, until) {
+  const events = [];
+  for await (const ev of stream) {
+    events.push(ev);
+    if (until(events)) break;
+  }
+  return events;
+}
+
+export const idleCount = (n) => (evs) => evs.filter((e) => e.type === 'session.status_idle').length >= n;
+
+// Sends one user message and collects the events until the session is idle again.
+export async function turn(sdk, sessionId, text, { deltas = false } = {}) {
+  const stream = await sdk.beta.sessions.events.stream(sessionId, deltas ? { event_deltas: ['agent.message'] } : {});
+  const got = collect(stream, idleCount(1));
+  await sdk.beta.sessions.events.send(sessionId, { events: [{ type: 'user.message', content: [{ type: 'text', text }] }] });
+  return got;
+}
+
+// Persisted event types, without the set-up spans (their number depends on the resources).
+export function loopTypes(events) {
+  return events
+    .map((e) => e.type)
+    .filter((t) => !t.startsWith('span.setup_step') && t !== 'event_start' && t !== 'event_delta');
+}
+
+export function text(content) {
+  return (content ?? []).filter((b) => b.type === 'text').map((b) => b.text).join('');
+}
+
+// Model turns for the scripted model server.
+export const say = (t) => ({ content: [{ type: 'text', text: t }], stop_reason: 'end_turn', usage: { input_tokens: 20, output_tokens: 5 } });
+let toolIds = 0;
+export const use = (name, input, t) => ({
+  content: [...(t ? [{ type: 'text', text: t }] : []), { type: 'tool_use', id: `toolu_${++toolIds}`, name, input }],
+  stop_reason: 'tool_use',
+  usage: { input_tokens: 30, output_tokens: 10 },
+});
