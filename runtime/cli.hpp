@@ -42,4 +42,7 @@ void add_mcp_commands(CLI::App& app, int& exit_code);
 // `cove run`: one task in a new session, with live progress.
 void add_run_commands(CLI::App& app, int& exit_code);
 
+// `cove demo`: an offline repository workflow end to end (forge, daemon, scripted model).
+void add_demo_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli
