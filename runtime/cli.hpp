@@ -28,4 +28,7 @@ void add_repo_commands(CLI::App& app, int& exit_code);
 // `cove mcp tools|call`: list or call the tools of an MCP server (streamable HTTP).
 void add_mcp_commands(CLI::App& app, int& exit_code);
 
+// `cove forge [repo|token …]`: the local GitHub stand-in and its administration.
+void add_forge_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli
