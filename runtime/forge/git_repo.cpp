@@ -267,7 +267,7 @@ std::vector<GitCommitInfo> GitRepo::log(
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "revwalk");
   Revwalk walk(raw);
-  git_revwalk_sorting(walk.get(), GIT_SORT_TIME);
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
   auto from_oid = oid_of(from);
   check(git_revwalk_push(walk.get(), &from_oid), "walk from " + from);
   if (!hide.empty()) {

@@ -381,6 +381,17 @@ SearchQuery parse_query(const std::string& query) {
     }
     std::size_t j = i;
     std::string token;
+    if (query[i] == '/') {  // a /regular expression/, spaces included
+      auto close = query.find('/', i + 1);
+      while (close != std::string::npos && close + 1 < query.size() &&
+             !std::isspace(static_cast<unsigned char>(query[close + 1])))
+        close = query.find('/', close + 1);
+      if (close != std::string::npos) {
+        tokens.push_back(query.substr(i, close - i + 1));
+        i = close + 1;
+        continue;
+      }
+    }
     while (j < query.size() && !std::isspace(static_cast<unsigned char>(query[j]))) {
       if (query[j] == '"') {
         auto close = query.find('"', j + 1);
