@@ -394,6 +394,34 @@ test('streamable HTTP answers: 401, 405, 404, 202, parse errors, unknown methods
   assert.equal(batch.status, 400);
 });
 
+test('web pages: private repositories need a token, every value is escaped', async () => {
+  const base = `${forge.url}/acme/widgets`;
+  const get = (path, auth = true) => fetch(`${base}${path}`, { headers: auth ? { authorization: `Bearer ${token}` } : {} });
+  const anon = await get('', false);
+  assert.equal(anon.status, 401);
+  assert.equal(anon.headers.get('www-authenticate'), 'Basic realm="cove forge"');
+  const home = await get('');
+  assert.equal(home.status, 200);
+  assert.match(home.headers.get('content-type'), /^text\/html/);
+  assert.match(await home.text(), /<h2>README\.md<\/h2><pre>ours\n/);  // as the conflict test left it
+  const blob = await (await get('/blob/main/src/widget.c')).text();
+  assert.match(blob, /#include &quot;widget\.h&quot;/);
+  assert.equal(await (await get('/raw/main/src/widget.c')).text(), '#include "widget.h"\nint widget_count(void) { return 42; }\n');
+  assert.match(await (await get('/tree/main/src')).text(), /widget\.h/);
+  const [latest] = await call('list_commits', { ...repo, perPage: 1 });
+  assert.match(await (await get(`/commit/${latest.sha}`)).text(), /<span class=(add|del)>/);
+  assert.match(await (await get('/pulls')).text(), /Gadgets!/);
+  const evil = await call('issue_write', { ...repo, method: 'create', title: '<script>alert(1)</script>', body: '"quoted" & <b>bold</b>' });
+  const issuePage = await (await get(`/issues/${evil.number}`)).text();
+  assert.match(issuePage, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(issuePage, /&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;\/b&gt;/);
+  assert.equal(issuePage.includes('<script>'), false);
+  assert.equal((await get('/no/such/page')).status, 404);
+  assert.equal((await get('/pull/999')).status, 404);
+  const index = await (await fetch(`${forge.url}/`)).text();
+  assert.equal(index.includes('acme/widgets'), false, 'private repositories are not listed');
+});
+
 test('every tool was called', () => {
   assert.deepEqual([...called].sort(), EXPECTED_TOOLS);
 });
