@@ -74,14 +74,12 @@ net::ServerResponse Forge::Impl::handle(net::ServerRequest& req) {
   auto target = split_target(req.target);
   if (!target) return text_response(400, "malformed request target\n");
   if (target->path == "/mcp" || target->path == "/mcp/") return mcp.handle(req);
-  if (target->path == "/" && (req.method == "GET" || req.method == "HEAD"))
-    return web_index(home, url());
+  if (target->path == "/" && req.method == "GET") return web_index(home, url());
   auto path = parse_repo_path(target->path);
   if (!path) return text_response(404, "Not Found\n");
   auto g = classify_git_request(req.method, path->rest, target->query);
   if (g.is_git) return git(req, *path, g, target->query);
-  if (req.method != "GET" && req.method != "HEAD")
-    return text_response(405, "Method Not Allowed\n");
+  if (req.method != "GET") return text_response(405, "Method Not Allowed\n");
   return web(req, *path, target->query);
 }
 
