@@ -422,6 +422,22 @@ test('web pages: private repositories need a token, every value is escaped', asy
   assert.equal(index.includes('acme/widgets'), false, 'private repositories are not listed');
 });
 
+test('concurrent writes to one branch lose nothing', async () => {
+  await call('create_branch', { ...repo, branch: 'busy' });
+  const clients = await Promise.all([1, 2, 3].map(() => connect(token)));
+  try {
+    await Promise.all(Array.from({ length: 12 }, (_, i) => call('push_files', {
+      ...repo, branch: 'busy', message: `parallel ${i}`, files: [{ path: `parallel/${i}.txt`, content: `${i}\n` }],
+    }, clients[i % 3])));
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+  const listing = await call('get_file_contents', { ...repo, path: 'parallel', ref: 'refs/heads/busy', fields: ['name'] });
+  assert.equal(listing.length, 12);
+  const log = await call('list_commits', { ...repo, sha: 'busy', perPage: 12, fields: ['commit'] });
+  assert.equal(log.filter((c) => c.commit.message.startsWith('parallel ')).length, 12);
+});
+
 test('every tool was called', () => {
   assert.deepEqual([...called].sort(), EXPECTED_TOOLS);
 });
