@@ -44,6 +44,7 @@ void add_run_commands(CLI::App& app, int& exit_code);
 
 // `cove demo`: an offline repository workflow end to end (forge, daemon, scripted model).
 void add_demo_commands(CLI::App& app, int& exit_code);
+
 // `cove forge [repo|token …]`: the local GitHub stand-in and its administration.
 void add_forge_commands(CLI::App& app, int& exit_code);
 

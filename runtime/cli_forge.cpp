@@ -31,14 +31,9 @@ struct ForgeArgs {
   std::string token;
 };
 
-// $COVE_HOME/forge, like `cove serve`'s state directory.
+// $COVE_HOME/forge: beside `cove serve`'s state.
 std::string forge_home(const ForgeArgs& a) {
-  if (!a.home.empty()) return a.home;
-  if (const char* v = std::getenv("COVE_HOME"); v && *v) return std::string(v) + "/forge";
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
-    return std::string(xdg) + "/cove/forge";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/share/cove/forge";
+  return a.home.empty() ? default_home() + "/forge" : a.home;
 }
 
 // The URL a listen address is reached at, for messages of the admin commands.
