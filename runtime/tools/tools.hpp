@@ -48,6 +48,9 @@ class Workspace {
  public:
   // init_pid: the sandbox's init (its /proc/<pid>/root is the root); uid/gid: host ids of
   // the sandbox user; cwd: absolute path inside the sandbox that relative paths start from.
+  // Throws std::runtime_error when the root cannot be opened. The tools may be called from
+  // several threads at once; each runs on the calling thread, which for the duration of the
+  // call takes the sandbox user's fs ids (and gets root's back afterwards).
   Workspace(pid_t init_pid, uid_t uid, gid_t gid, std::string cwd, ToolLimits limits = {});
 
   ToolOutput read(const json& input);   // file_path, view_range?
@@ -69,7 +72,8 @@ class Workspace {
 // The session's persistent bash inside the sandbox.
 class Shell {
  public:
-  // env: the shell's whole environment; cwd: where it starts.
+  // env: the shell's whole environment; cwd: where it starts. The Shell must be destroyed
+  // before `sandbox`.
   Shell(sandbox::Sandbox& sandbox, std::vector<std::string> env, std::string cwd,
         ToolLimits limits = {});
   ~Shell();  // kills the shell and everything it started

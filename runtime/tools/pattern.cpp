@@ -1,0 +1,191 @@
+// Glob and grep pattern languages (see pattern.hpp).
+#include "runtime/tools/pattern.hpp"
+
+#include <fnmatch.h>
+
+namespace cove::tools::pattern {
+namespace {
+
+// Index just past the bracket expression that starts at p[open] == '[' (its ']' included),
+// or `open + 1` when it is not closed (then '[' is an ordinary character).
+std::size_t bracket_end(std::string_view p, std::size_t open) {
+  std::size_t i = open + 1;
+  if (i < p.size() && (p[i] == '!' || p[i] == '^')) ++i;
+  if (i < p.size() && p[i] == ']') ++i;  // a leading ']' is a member
+  for (; i < p.size(); ++i) {
+    if (p[i] == '[' && i + 1 < p.size() &&
+        (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+      std::size_t close = p.find(std::string{p[i + 1], ']'}, i + 2);
+      if (close != std::string_view::npos) i = close + 1;
+      continue;
+    }
+    if (p[i] == ']') return i + 1;
+  }
+  return open + 1;
+}
+
+void expand_into(const std::string& p, std::size_t limit, std::vector<std::string>& out) {
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (p[i] == '[') {
+      i = bracket_end(p, i) - 1;
+      continue;
+    }
+    if (p[i] != '{') continue;
+    // Find the matching '}' and the commas at this depth.
+    std::vector<std::size_t> commas;
+    std::size_t depth = 0, close = std::string::npos;
+    for (std::size_t j = i + 1; j < p.size() && close == std::string::npos; ++j) {
+      if (p[j] == '\\')
+        ++j;
+      else if (p[j] == '[')
+        j = bracket_end(p, j) - 1;
+      else if (p[j] == '{')
+        ++depth;
+      else if (p[j] == '}' && depth > 0)
+        --depth;
+      else if (p[j] == '}')
+        close = j;
+      else if (p[j] == ',' && depth == 0)
+        commas.push_back(j);
+    }
+    if (close == std::string::npos || commas.empty()) continue;  // literal '{'
+    std::string prefix = p.substr(0, i), suffix = p.substr(close + 1);
+    std::size_t start = i + 1;
+    commas.push_back(close);
+    for (std::size_t comma : commas) {
+      expand_into(prefix + p.substr(start, comma - start) + suffix, limit, out);
+      start = comma + 1;
+    }
+    return;
+  }
+  if (out.size() >= limit) throw BraceLimit();
+  out.push_back(p);
+}
+
+}  // namespace
+
+std::vector<std::string> expand_braces(std::string_view pattern, std::size_t limit) {
+  std::vector<std::string> out;
+  expand_into(std::string(pattern), limit, out);
+  return out;
+}
+
+std::vector<std::string> split_segments(std::string_view pattern) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= pattern.size()) {
+    std::size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    std::string_view part = pattern.substr(start, end - start);
+    if (!part.empty() && part != ".") out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool has_glob_syntax(std::string_view segment) {
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    char c = segment[i];
+    if (c == '*' || c == '?') return true;
+    if (c == '[' && bracket_end(segment, i) > i + 1) return true;
+    if (c == '\\') return true;  // an escape needs fnmatch to be read
+  }
+  return false;
+}
+
+bool match_segment(std::string_view segment, std::string_view name) {
+  // No FNM_PERIOD: '*' matches dot files too (doublestar's rule). No FNM_PATHNAME: a
+  // segment never holds a '/'.
+  return ::fnmatch(std::string(segment).c_str(), std::string(name).c_str(), 0) == 0;
+}
+
+std::string to_posix_extended(std::string_view re, bool& ignore_case) {
+  ignore_case = false;
+  if (re.substr(0, 4) == "(?i)") {
+    ignore_case = true;
+    re.remove_prefix(4);
+  }
+  std::string out;
+  out.reserve(re.size() + 8);
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (c == '\\' && i + 1 < re.size()) {
+      char e = re[++i];
+      if (e == 'd')
+        out += "[0-9]";
+      else if (e == 'D')
+        out += "[^0-9]";
+      else if (e == 't')
+        out += '\t';
+      else
+        out.append({'\\', e});
+      continue;
+    }
+    if (c == '(' && re.substr(i, 3) == "(?:") {
+      out += '(';
+      i += 2;
+      continue;
+    }
+    if (c != '[') {
+      out += c;
+      continue;
+    }
+    // A bracket expression: copy it, rewriting the escapes PCRE allows inside.
+    std::size_t end = bracket_end(re, i);
+    if (end == i + 1) {
+      out += c;
+      continue;
+    }
+    // bracket_end treats '\' as literal (POSIX); re-scan so "[\]]" style escapes close
+    // where PCRE would.
+    std::string klass = "[";
+    std::size_t j = i + 1;
+    if (j < re.size() && re[j] == '^') klass += re[j++];
+    bool closed = false;
+    for (bool first = true; j < re.size(); ++j, first = false) {
+      char k = re[j];
+      if (k == ']' && !first) {
+        closed = true;
+        break;
+      }
+      if (k == '[' && j + 1 < re.size() && re[j + 1] == ':') {
+        std::size_t close = re.find(":]", j + 2);
+        if (close != std::string_view::npos) {
+          klass.append(re.substr(j, close + 2 - j));
+          j = close + 1;
+          continue;
+        }
+      }
+      if (k == '\\' && j + 1 < re.size()) {
+        char e = re[++j];
+        if (e == 'd')
+          klass += "0-9";
+        else if (e == 'w')
+          klass += "[:alnum:]_";
+        else if (e == 's')
+          klass += "[:space:]";
+        else if (e == 't')
+          klass += '\t';
+        else if (e == ']' || e == '^' || e == '-')
+          klass += std::string("[.") + e + ".]";  // a collating element: the literal char
+        else
+          klass += e;
+        continue;
+      }
+      klass += k;
+    }
+    if (!closed) {  // not a class after all: pass through for regcomp to judge
+      out += c;
+      continue;
+    }
+    out += klass + "]";
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace cove::tools::pattern

@@ -1,0 +1,45 @@
+// How a file tool call is read and answered: input fields checked with errors that name the
+// field, the work done as the sandbox user, and every failure turned into an error result.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "runtime/tools/sandbox_fs.hpp"
+#include "runtime/tools/tools.hpp"
+
+namespace cove::tools::call {
+
+inline std::optional<std::string> optional_string(const json& input, const char* field) {
+  if (!input.is_object() || !input.contains(field) || input[field].is_null()) return std::nullopt;
+  if (!input[field].is_string()) throw ToolError(std::string(field) + " must be a string");
+  return input[field].get<std::string>();
+}
+
+inline std::string required_string(const json& input, const char* field) {
+  auto value = optional_string(input, field);
+  if (!value) throw ToolError(std::string(field) + " is required (a string)");
+  return *value;
+}
+
+inline bool optional_bool(const json& input, const char* field) {
+  if (!input.is_object() || !input.contains(field) || input[field].is_null()) return false;
+  if (!input[field].is_boolean()) throw ToolError(std::string(field) + " must be true or false");
+  return input[field].get<bool>();
+}
+
+// Runs `work` (returning the result text) as the sandbox user; errors become is_error results.
+template <class Work>
+ToolOutput as_user(uid_t uid, gid_t gid, Work&& work) {
+  try {
+    ActAsSandboxUser as(uid, gid);
+    return work();
+  } catch (const ToolError& e) {
+    return ToolOutput::text(e.what(), true);
+  } catch (const std::exception& e) {
+    return ToolOutput::text(std::string("internal error: ") + e.what(), true);
+  }
+}
+
+}  // namespace cove::tools::call
