@@ -30,8 +30,8 @@ template <class T>
 using Task = boost::asio::awaitable<T>;
 
 struct ModelRequest {
-  std::string model;            // the provider's model name (prefix already removed)
-  std::string system;           // empty: none
+  std::string model;              // the provider's model name (prefix already removed)
+  std::string system;             // empty: none
   json messages = json::array();  // Messages API form: [{role, content:[blocks]}]
   json tools = json::array();     // Messages API form: [{name, description, input_schema}]
   int max_tokens = 8192;
@@ -121,7 +121,9 @@ std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
                                         const std::string& session_id);
 
 // Reads COVE_MODEL_PROVIDER, COVE_MODEL_BASE_URL, COVE_MODEL_API_KEY / ANTHROPIC_API_KEY,
-// COVE_OPENAI_BASE_URL, COVE_OPENAI_API_KEY into a config.
+// COVE_OPENAI_BASE_URL, COVE_OPENAI_API_KEY, COVE_MODEL_SCRIPTS_DIR, COVE_MODEL_SCRIPT and
+// COVE_MODEL_RECORD_DIR into a config (empty variables count as unset). ANTHROPIC_BASE_URL is
+// deliberately not read: clients set it to point at cove itself.
 ProviderConfig provider_config_from_env();
 
 }  // namespace cove::models
