@@ -520,7 +520,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       }
       connect_mcp(step, *session);
       std::string model = model_id();
-      check_offline(model);
+      check_model(model);
       provider_ = models::make_provider(io_.get_executor(), shared_->config.models, model, id_);
       model_name_ = model;
       for (const char* prefix : {"anthropic:", "openai:", "scripted:"})
@@ -543,18 +543,23 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     return true;
   }
 
-  // Offline, a model behind a non-loopback URL is refused before any request.
-  void check_offline(const std::string& model) const {
+  // Refuses, before any request, a model cove cannot use: one behind a non-loopback URL
+  // when offline, or the public Anthropic API without a key.
+  void check_model(const std::string& model) const {
     const auto& m = shared_->config.models;
-    if (!shared_->config.offline) return;
     std::string provider = m.provider;
     for (const char* p : {"anthropic", "openai", "scripted"})
       if (model.rfind(std::string(p) + ":", 0) == 0) provider = p;
     std::string url = provider == "anthropic" ? m.anthropic_base_url
                       : provider == "openai"  ? m.openai_base_url
                                               : std::string();
-    if (!url.empty() && !is_loopback_url(url))
+    if (shared_->config.offline && !url.empty() && !is_loopback_url(url))
       throw std::runtime_error("model " + model + ": " + offline_refusal(url));
+    if (provider == "anthropic" && m.anthropic_api_key.empty() &&
+        url.find("api.anthropic.com") != std::string::npos)
+      throw std::runtime_error("model " + model +
+                               ": no API key for the Anthropic API (set COVE_MODEL_API_KEY or "
+                               "ANTHROPIC_API_KEY, or use --model-provider scripted|openai)");
   }
 
   std::string model_id() const {
