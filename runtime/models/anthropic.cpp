@@ -217,8 +217,9 @@ class AnthropicProvider : public Provider {
                     {"accept", "text/event-stream"},
                     {"anthropic-version", "2023-06-01"}};
     if (!options_.api_key.empty()) http.headers.push_back({"x-api-key", options_.api_key});
-    http.body =
-        anthropic_request_body(request).dump(-1, ' ', false, json::error_handler_t::replace);
+    json body = anthropic_request_body(request);
+    if (request.model.empty()) body["model"] = options_.model;
+    http.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 
     AnthropicStreamReader reader(sink);
     std::optional<ModelReply> whole;
@@ -227,8 +228,9 @@ class AnthropicProvider : public Provider {
         [&](const std::string& body) {
           whole = anthropic_reply_from_message(json::parse(body, nullptr, false), sink);
         }};
-    co_await post_event_stream(client_, std::move(http), {"anthropic", options_.api_key}, stop,
-                               handler);
+    // Named, not a braced temporary: GCC 12 mishandles those inside co_await expressions.
+    EventStreamTarget target{"anthropic", options_.api_key};
+    co_await post_event_stream(client_, std::move(http), target, stop, handler);
     if (whole) co_return std::move(*whole);
     co_return reader.finish();
   }

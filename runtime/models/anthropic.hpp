@@ -56,6 +56,7 @@ void read_anthropic_usage(const json& object, Usage& usage);
 struct AnthropicOptions {
   std::string base_url;  // without /v1
   std::string api_key;   // empty: no x-api-key header
+  std::string model;     // sent when a request names none
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};
 };
 

@@ -324,7 +324,7 @@ async function writeEvents(res, events, turn) {
     'request-id': `req_scripted_${Date.now()}` });
   for (let i = 0; i < events.length; i++) {
     if (gone(res)) return;
-    if (turn.cut_after === i) { res.socket?.destroy(); return; }
+    if (turn.cut_after === i) { cut(res); return; }
     if (turn.end_after === i) { res.end(); return; }
     if (turn.stall_after === i) {
       if (!gone(res)) await new Promise(resolve => res.once('close', resolve));
@@ -353,6 +353,14 @@ async function playError(res, e) {
   if (e.retry_after !== undefined) headers['retry-after'] = String(e.retry_after);
   if (e.retry_after_ms !== undefined) headers['retry-after-ms'] = String(e.retry_after_ms);
   sendError(res, status, type, message, headers);
+}
+
+// Breaks the connection mid-body: what was written still arrives, the body never ends.
+function cut(res) {
+  const socket = res.socket;
+  if (!socket) return;
+  socket.end();
+  setTimeout(() => socket.destroy(), 50).unref();
 }
 
 function readBody(req) {
@@ -386,7 +394,8 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     try { body = JSON.parse(text); } catch { body = text; }
     requests.push(body);
     headers.push({ ...req.headers });
-    if (apiKey !== null && req.headers['x-api-key'] !== apiKey)
+    // Either header, as the real API takes (SDKs differ in which they send).
+    if (apiKey !== null && req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`)
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
     if (!req.headers['anthropic-version'])
       return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
