@@ -122,7 +122,8 @@ bool AnthropicStreamReader::feed(std::string_view event, std::string_view data) 
       if (delta_type == "text_delta") {
         auto text = delta.at("text").get<std::string>();
         append_to(block.content, "text", text);
-        if (sink_.on_text_delta) sink_.on_text_delta(doc["index"].get<int>(), text);
+        if (sink_.on_text_delta && !text.empty())
+          sink_.on_text_delta(doc["index"].get<int>(), text);
       } else if (delta_type == "thinking_delta") {
         append_to(block.content, "thinking", delta.at("thinking").get_ref<const std::string&>());
       } else if (delta_type == "signature_delta") {

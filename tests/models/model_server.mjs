@@ -18,7 +18,8 @@
 //   end_after N     end the response cleanly after N events (no message_stop)
 //   stall_after N   send N events, then nothing until the client goes away
 // Control endpoints (for tests in other languages): POST /_control/turns {turns} replaces the
-// script and forgets past requests; GET /_control/requests answers {played, requests, headers}.
+// script and forgets past requests; GET /_control/requests answers {played, requests, headers,
+// ports} (ports: the client's source port per request, equal when a connection was reused).
 //
 // Command line: node tests/models/model_server.mjs --script FILE [--port N] [--api-key KEY]
 //   [--verbose]; prints "PORT <n>" on stdout once listening.
@@ -385,6 +386,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
   const state = { turns: [...turns], played: 0 };
   const requests = [];
   const headers = [];
+  const ports = [];  // the client's source port per request: equal when a connection is reused
   const log = (...args) => { if (verbose) console.error('model_server:', ...args); };
 
   async function messages(req, res) {
@@ -394,6 +396,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     try { body = JSON.parse(text); } catch { body = text; }
     requests.push(body);
     headers.push({ ...req.headers });
+    ports.push(req.socket.remotePort);
     // Either header, as the real API takes (SDKs differ in which they send).
     if (apiKey !== null && req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`)
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
@@ -433,12 +436,13 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
       state.played = 0;
       requests.length = 0;
       headers.length = 0;
+      ports.length = 0;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turns: next.length }));
       return;
     }
     if (req.method === 'GET' && path === '/_control/requests') {
       res.writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ played: state.played, requests, headers }));
+        .end(JSON.stringify({ played: state.played, requests, headers, ports }));
       return;
     }
     sendError(res, 404, 'not_found_error', `no control endpoint ${req.method} ${path}`);
@@ -465,6 +469,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     port: actual,
     requests,
     headers,
+    ports,
     get played() { return state.played; },
     get remaining() { return state.turns.length - state.played; },
     // Replaces the script (turns still to play) and forgets past requests.
@@ -474,6 +479,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
       state.played = 0;
       requests.length = 0;
       headers.length = 0;
+      ports.length = 0;
     },
     close() {
       server.closeAllConnections();

@@ -223,7 +223,11 @@ TEST_F(ProviderTest, AnthropicToolLoopOverOneConnection) {
   r.messages.push_back({{"role", "user"}, {"content", "more"}});
   auto third = run_task(ctx, provider->complete(r, sink, {}));
   EXPECT_EQ(third.stop_reason, "max_tokens");
-  EXPECT_EQ(messages_server->seen(ctx)["played"], 3);
+  auto seen = messages_server->seen(ctx);
+  EXPECT_EQ(seen["played"], 3);
+  // The connection went back to the pool after each complete reply.
+  EXPECT_EQ(seen["ports"][0], seen["ports"][1]);
+  EXPECT_EQ(seen["ports"][1], seen["ports"][2]);
 }
 
 TEST_F(ProviderTest, AnthropicOverloaded) {
