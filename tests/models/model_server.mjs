@@ -11,7 +11,8 @@
 //   await server.close();
 //
 // A turn is a reply {content, stop_reason?, usage?} or a failure {error: {status?, kind?, type?,
-// message?, retry_after?, retry_after_ms?, in_stream?}}, and may add:
+// message?, retry_after?, retry_after_ms?, in_stream?}}, or (JS API only) a function
+// (requestBody, turnNumber) => turn, possibly async, to answer from what was asked. It may add:
 //   delay_ms        wait before answering (a stall: cut short when the client goes away)
 //   chunk_delay_ms  wait between stream events
 //   cut_after N     destroy the connection after N stream events (a broken stream)
@@ -381,13 +382,32 @@ function readBody(req) {
 // ---------------------------------------------------------------------------------------------
 // The server
 
+// Throws naming the turn when one of `turns` is invalid. Functions (JS API only) are checked
+// when they are called.
+function checkTurns(turns, first = 1) {
+  if (!Array.isArray(turns)) throw new Error('turns must be an array');
+  turns.forEach((t, i) => {
+    if (typeof t === 'function') return;
+    try { checkTurn(t); } catch (e) { throw new Error(`turn ${first + i}: ${e.message}`); }
+  });
+}
+
 export async function startModelServer({ turns = [], port = 0, apiKey = null, verbose = false } = {}) {
-  turns.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
+  checkTurns(turns);
   const state = { turns: [...turns], played: 0 };
   const requests = [];
   const headers = [];
   const ports = [];  // the client's source port per request: equal when a connection is reused
+  let waiters = [];  // {n, resolve} for waitForRequests
   const log = (...args) => { if (verbose) console.error('model_server:', ...args); };
+  const reset = next => {
+    checkTurns(next);
+    state.turns = [...next];
+    state.played = 0;
+    requests.length = 0;
+    headers.length = 0;
+    ports.length = 0;
+  };
 
   async function messages(req, res) {
     res.once('close', () => closed.add(res));
@@ -397,6 +417,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     requests.push(body);
     headers.push({ ...req.headers });
     ports.push(req.socket.remotePort);
+    waiters = waiters.filter(w => (requests.length >= w.n ? (w.resolve(), false) : true));
     // Either header, as the real API takes (SDKs differ in which they send).
     if (apiKey !== null && req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`)
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
@@ -411,8 +432,14 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     if (state.played >= state.turns.length)
       return sendError(res, 400, 'invalid_request_error',
         `model_server: the script has ${state.turns.length} turns and all were played; request ${requests.length} has no turn`);
-    const turn = state.turns[state.played++];
+    let turn = state.turns[state.played++];
     const number = state.played;
+    if (typeof turn === 'function') {
+      turn = await turn(body, number);
+      try { checkTurn(turn); } catch (e) {
+        return sendError(res, 400, 'invalid_request_error', `model_server: turn ${number} (a function) returned an invalid turn: ${e.message}`);
+      }
+    }
     log(`turn ${number}`, JSON.stringify(turn).slice(0, 200));
     if (turn.delay_ms) await sleep(turn.delay_ms, res);
     if (gone(res)) return;
@@ -431,12 +458,7 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
       const body = JSON.parse(await readBody(req));
       const next = Array.isArray(body) ? body : body.turns;
       if (!Array.isArray(next)) throw new Error("POST /_control/turns needs {turns:[...]}");
-      next.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
-      state.turns = [...next];
-      state.played = 0;
-      requests.length = 0;
-      headers.length = 0;
-      ports.length = 0;
+      reset(next);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turns: next.length }));
       return;
     }
@@ -473,13 +495,20 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     get played() { return state.played; },
     get remaining() { return state.turns.length - state.played; },
     // Replaces the script (turns still to play) and forgets past requests.
-    setTurns(next) {
-      next.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
-      state.turns = [...next];
-      state.played = 0;
-      requests.length = 0;
-      headers.length = 0;
-      ports.length = 0;
+    setTurns(next) { reset(next); },
+    // Appends turns to the script.
+    addTurns(...more) {
+      checkTurns(more, state.turns.length + 1);
+      state.turns.push(...more);
+    },
+    // Resolves once `n` requests have arrived in all (e.g. to act while a model call is in
+    // flight); rejects after `timeoutMs`.
+    waitForRequests(n, timeoutMs = 10000) {
+      if (requests.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`model_server: ${requests.length} of ${n} requests arrived within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
     },
     close() {
       server.closeAllConnections();

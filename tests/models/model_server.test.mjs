@@ -248,3 +248,24 @@ test('command line: --script and --port, PORT on stdout', async () => {
   assert.equal(code, 2);
   assert.match(err, /x\.json/);
 });
+
+test('function turns answer from the request; waitForRequests and addTurns', () => withServer([
+  body => ({ content: [{ type: 'text', text: `you said ${body.messages.at(-1).content}` }] }),
+  async () => ({ delay_ms: 60000, content: [] }),
+], async server => {
+  const client = sdk(server);
+  const echoed = await client.messages.create({ ...base, messages: [user('hello')] });
+  assert.equal(echoed.content[0].text, 'you said hello');
+  const controller = new AbortController();
+  const pending = client.messages.create({ ...base, messages: [user('a')] }, { signal: controller.signal });
+  await server.waitForRequests(2);
+  controller.abort();
+  await assert.rejects(pending);
+  server.addTurns({ content: [{ type: 'text', text: 'added' }] }, () => 'not a turn');
+  assert.equal((await client.messages.create({ ...base, messages: [user('a')] })).content[0].text, 'added');
+  const bad = await client.messages.create({ ...base, messages: [user('a')] }).catch(e => e);
+  assert.equal(bad.status, 400);
+  assert.match(bad.message, /turn 4 \(a function\) returned an invalid turn/);
+  await assert.rejects(server.waitForRequests(10, 50), /4 of 10 requests/);
+  assert.throws(() => server.addTurns({ bogus: true }), /turn 5: unknown key 'bogus'/);
+}));
