@@ -37,6 +37,8 @@ class AnthropicStreamReader {
     std::string json_error;  // the input did not parse (fatal unless cut by max_tokens)
   };
   Block& block_at(const json& event);
+  void start_block(const json& event);
+  void apply_delta(const json& event);
   void close_block(Block& block);
 
   const StreamSink& sink_;

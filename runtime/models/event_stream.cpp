@@ -63,10 +63,6 @@ bool is_event_stream(const net::HttpResponseStream& stream) {
   return type.find("text/event-stream") != std::string_view::npos;
 }
 
-}  // namespace
-
-namespace {
-
 // Sends the request and waits for the response head; `cancel` aborts the wait.
 Task<std::unique_ptr<net::HttpResponseStream>> open_stream(net::HttpClient& client,
                                                            net::HttpRequest request,
