@@ -90,6 +90,46 @@ void AnthropicStreamReader::close_block(Block& block) {
   block.content["input"] = std::move(input);
 }
 
+void AnthropicStreamReader::start_block(const json& event) {
+  auto index = event.at("index").get<int>();
+  json content = event.at("content_block");
+  if (!content.is_object()) throw malformed("content_block is not an object");
+  auto type = string_or(content, "type");
+  if (type == "text" && !content.contains("text")) content["text"] = "";
+  if (type == "thinking") {
+    if (!content.contains("thinking")) content["thinking"] = "";
+    if (!content.contains("signature")) content["signature"] = "";
+  }
+  if (type == "tool_use" && !content.contains("input")) content["input"] = json::object();
+  std::string initial = type == "text" ? string_or(content, "text") : "";
+  blocks_[index] = Block{std::move(content), "", false, ""};
+  if (sink_.on_block_start) sink_.on_block_start(index, type);
+  if (!initial.empty() && sink_.on_text_delta) sink_.on_text_delta(index, initial);
+}
+
+void AnthropicStreamReader::apply_delta(const json& event) {
+  auto& block = block_at(event);
+  const json& delta = event.at("delta");
+  auto type = string_or(delta, "type");
+  if (type == "text_delta") {
+    const auto& text = delta.at("text").get_ref<const std::string&>();
+    append_to(block.content, "text", text);
+    if (sink_.on_text_delta && !text.empty())
+      sink_.on_text_delta(event.at("index").get<int>(), text);
+  } else if (type == "thinking_delta") {
+    append_to(block.content, "thinking", delta.at("thinking").get_ref<const std::string&>());
+  } else if (type == "signature_delta") {
+    block.content["signature"] = delta.at("signature").get<std::string>();
+  } else if (type == "input_json_delta") {
+    block.partial_json += delta.at("partial_json").get_ref<const std::string&>();
+    block.has_json = true;
+  } else if (type == "citations_delta") {
+    if (!block.content.contains("citations") || !block.content["citations"].is_array())
+      block.content["citations"] = json::array();
+    block.content["citations"].push_back(delta.at("citation"));
+  }
+}
+
 bool AnthropicStreamReader::feed(std::string_view event, std::string_view data) {
   if (event == "ping" && data.empty()) return false;
   json doc = json::parse(data, nullptr, false);
@@ -101,40 +141,9 @@ bool AnthropicStreamReader::feed(std::string_view event, std::string_view data) 
       if (doc.contains("message"))
         read_anthropic_usage(doc["message"].value("usage", json()), reply_.usage);
     } else if (type == "content_block_start") {
-      auto index = doc.at("index").get<int>();
-      json content = doc.at("content_block");
-      if (!content.is_object()) throw malformed("content_block is not an object");
-      auto block_type = string_or(content, "type");
-      if (block_type == "text" && !content.contains("text")) content["text"] = "";
-      if (block_type == "thinking") {
-        if (!content.contains("thinking")) content["thinking"] = "";
-        if (!content.contains("signature")) content["signature"] = "";
-      }
-      if (block_type == "tool_use" && !content.contains("input")) content["input"] = json::object();
-      std::string initial = block_type == "text" ? string_or(content, "text") : "";
-      blocks_[index] = Block{std::move(content), "", false, ""};
-      if (sink_.on_block_start) sink_.on_block_start(index, block_type);
-      if (!initial.empty() && sink_.on_text_delta) sink_.on_text_delta(index, initial);
+      start_block(doc);
     } else if (type == "content_block_delta") {
-      auto& block = block_at(doc);
-      const json& delta = doc.at("delta");
-      auto delta_type = string_or(delta, "type");
-      if (delta_type == "text_delta") {
-        auto text = delta.at("text").get<std::string>();
-        append_to(block.content, "text", text);
-        if (sink_.on_text_delta) sink_.on_text_delta(doc["index"].get<int>(), text);
-      } else if (delta_type == "thinking_delta") {
-        append_to(block.content, "thinking", delta.at("thinking").get_ref<const std::string&>());
-      } else if (delta_type == "signature_delta") {
-        block.content["signature"] = delta.at("signature").get<std::string>();
-      } else if (delta_type == "input_json_delta") {
-        block.partial_json += delta.at("partial_json").get<std::string>();
-        block.has_json = true;
-      } else if (delta_type == "citations_delta") {
-        if (!block.content.contains("citations") || !block.content["citations"].is_array())
-          block.content["citations"] = json::array();
-        block.content["citations"].push_back(delta.at("citation"));
-      }
+      apply_delta(doc);
     } else if (type == "content_block_stop") {
       close_block(block_at(doc));
     } else if (type == "message_delta") {
@@ -217,8 +226,9 @@ class AnthropicProvider : public Provider {
                     {"accept", "text/event-stream"},
                     {"anthropic-version", "2023-06-01"}};
     if (!options_.api_key.empty()) http.headers.push_back({"x-api-key", options_.api_key});
-    http.body =
-        anthropic_request_body(request).dump(-1, ' ', false, json::error_handler_t::replace);
+    json body = anthropic_request_body(request);
+    if (request.model.empty()) body["model"] = options_.model;
+    http.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 
     AnthropicStreamReader reader(sink);
     std::optional<ModelReply> whole;
@@ -227,8 +237,9 @@ class AnthropicProvider : public Provider {
         [&](const std::string& body) {
           whole = anthropic_reply_from_message(json::parse(body, nullptr, false), sink);
         }};
-    co_await post_event_stream(client_, std::move(http), {"anthropic", options_.api_key}, stop,
-                               handler);
+    // Named, not a braced temporary: GCC 12 mishandles those inside co_await expressions.
+    EventStreamTarget target{"anthropic", options_.api_key};
+    co_await post_event_stream(client_, std::move(http), target, stop, handler);
     if (whole) co_return std::move(*whole);
     co_return reader.finish();
   }

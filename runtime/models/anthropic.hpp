@@ -37,6 +37,8 @@ class AnthropicStreamReader {
     std::string json_error;  // the input did not parse (fatal unless cut by max_tokens)
   };
   Block& block_at(const json& event);
+  void start_block(const json& event);
+  void apply_delta(const json& event);
   void close_block(Block& block);
 
   const StreamSink& sink_;
@@ -56,6 +58,7 @@ void read_anthropic_usage(const json& object, Usage& usage);
 struct AnthropicOptions {
   std::string base_url;  // without /v1
   std::string api_key;   // empty: no x-api-key header
+  std::string model;     // sent when a request names none
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};
 };
 

@@ -38,11 +38,13 @@ Task<std::string> read_error_body(net::HttpResponseStream& stream, std::size_t l
   co_return body;
 }
 
-// After a complete reply: reads what already arrived (the body's end) so the connection can be
-// reused, but never waits for more; a failure here costs only the connection.
-Task<void> drain_ready(net::HttpResponseStream& stream) {
+// After a complete reply: reads to the body's end, which normally arrives with the last event,
+// so the connection goes back to the pool (a new TLS connection per turn would cost more).
+// A server that keeps the body open gets a short grace and then loses the connection.
+Task<void> drain_to_end(net::HttpResponseStream& stream) {
+  stream.set_read_timeout(std::chrono::milliseconds(100));
   try {
-    while (stream.has_data_ready() && co_await stream.read_some()) {
+    while (co_await stream.read_some()) {
     }
   } catch (const net::HttpError&) {
   }
@@ -60,10 +62,6 @@ bool is_event_stream(const net::HttpResponseStream& stream) {
   auto type = stream.header("content-type").value_or("");
   return type.find("text/event-stream") != std::string_view::npos;
 }
-
-}  // namespace
-
-namespace {
 
 // Sends the request and waits for the response head; `cancel` aborts the wait.
 Task<std::unique_ptr<net::HttpResponseStream>> open_stream(net::HttpClient& client,
@@ -98,7 +96,7 @@ Task<bool> read_events(net::HttpResponseStream& stream, const EventStreamTarget&
     while (auto chunk = co_await stream.read_some()) {
       for (const auto& event : parser.feed(*chunk)) {
         if (!handler.on_event(event)) continue;
-        co_await drain_ready(stream);
+        co_await drain_to_end(stream);
         co_return true;
       }
     }

@@ -322,7 +322,9 @@ class OpenAiProvider : public Provider {
     http.headers = {{"content-type", "application/json"}, {"accept", "text/event-stream"}};
     if (!options_.api_key.empty())
       http.headers.push_back({"authorization", "Bearer " + options_.api_key});
-    http.body = chat_request_body(request).dump(-1, ' ', false, json::error_handler_t::replace);
+    json body = chat_request_body(request);
+    if (request.model.empty()) body["model"] = options_.model;
+    http.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 
     auto new_id = [this] { return tool_call_id(); };
     ChatStreamReader reader(sink, new_id);
@@ -332,8 +334,9 @@ class OpenAiProvider : public Provider {
                                  whole = chat_reply_from_completion(
                                      json::parse(body, nullptr, false), sink, new_id);
                                }};
-    co_await post_event_stream(client_, std::move(http), {"openai", options_.api_key}, stop,
-                               handler);
+    // Named, not a braced temporary: GCC 12 mishandles those inside co_await expressions.
+    EventStreamTarget target{"openai", options_.api_key};
+    co_await post_event_stream(client_, std::move(http), target, stop, handler);
     if (whole) co_return std::move(*whole);
     co_return reader.finish();
   }

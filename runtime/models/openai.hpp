@@ -63,6 +63,7 @@ ModelReply chat_reply_from_completion(const json& completion, const StreamSink& 
 struct OpenAiOptions {
   std::string base_url;  // up to and including /v1
   std::string api_key;   // empty: no Authorization header
+  std::string model;     // sent when a request names none
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};
 };
 

@@ -52,31 +52,33 @@ std::string env(const char* name) {
 
 }  // namespace
 
+std::string model_name(const std::string& model_id) {
+  auto colon = model_id.find(':');
+  if (colon == std::string::npos) return model_id;
+  auto prefix = std::string_view(model_id).substr(0, colon);
+  // Only these prefixes name providers: other colons belong to the model's name (Ollama's
+  // "qwen2.5:7b", Bedrock's "...-v1:0").
+  if (prefix == "anthropic" || prefix == "openai" || prefix == "scripted")
+    return model_id.substr(colon + 1);
+  return model_id;
+}
+
 std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
                                         const ProviderConfig& config, const std::string& model_id,
                                         const std::string& session_id) {
   std::string provider = config.provider;
-  std::string model = model_id;
-  bool prefixed = false;
-  if (auto colon = model_id.find(':'); colon != std::string::npos) {
-    auto prefix = model_id.substr(0, colon);
-    // Only these prefixes are read as providers: other colons belong to the model's name
-    // (Ollama's "qwen2.5:7b", Bedrock's "...-v1:0").
-    if (prefix == "anthropic" || prefix == "openai" || prefix == "scripted") {
-      provider = prefix;
-      model = model_id.substr(colon + 1);
-      prefixed = true;
-    }
-  }
+  std::string model = model_name(model_id);
+  bool prefixed = model.size() != model_id.size();
+  if (prefixed) provider = model_id.substr(0, model_id.size() - model.size() - 1);
   if (model.empty()) throw invalid_argument("model id '" + model_id + "' names no model");
 
   std::unique_ptr<Provider> out;
   if (provider == "anthropic") {
-    out = make_anthropic_provider(
-        executor, {config.anthropic_base_url, config.anthropic_api_key, config.request_timeout});
+    out = make_anthropic_provider(executor, {config.anthropic_base_url, config.anthropic_api_key,
+                                             model, config.request_timeout});
   } else if (provider == "openai") {
     out = make_openai_provider(
-        executor, {config.openai_base_url, config.openai_api_key, config.request_timeout});
+        executor, {config.openai_base_url, config.openai_api_key, model, config.request_timeout});
   } else if (provider == "scripted") {
     out = prefixed ? scripted_from_name(config, model) : scripted_from_config(config);
   } else {

@@ -30,7 +30,9 @@ template <class T>
 using Task = boost::asio::awaitable<T>;
 
 struct ModelRequest {
-  std::string model;              // the provider's model name (prefix already removed)
+  // The provider's model name (prefix already removed: see model_name()). Empty: the name of
+  // the model id the provider was made for.
+  std::string model;
   std::string system;             // empty: none
   json messages = json::array();  // Messages API form: [{role, content:[blocks]}]
   json tools = json::array();     // Messages API form: [{name, description, input_schema}]
@@ -119,6 +121,10 @@ struct ProviderConfig {
 std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
                                         const ProviderConfig& config, const std::string& model_id,
                                         const std::string& session_id);
+
+// The model name a model id stands for: the id without a provider prefix ("anthropic:",
+// "openai:", "scripted:"); other colons belong to the name ("qwen2.5:7b").
+std::string model_name(const std::string& model_id);
 
 // Reads COVE_MODEL_PROVIDER, COVE_MODEL_BASE_URL, COVE_MODEL_API_KEY / ANTHROPIC_API_KEY,
 // COVE_OPENAI_BASE_URL, COVE_OPENAI_API_KEY, COVE_MODEL_SCRIPTS_DIR, COVE_MODEL_SCRIPT and

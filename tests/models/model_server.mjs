@@ -11,14 +11,16 @@
 //   await server.close();
 //
 // A turn is a reply {content, stop_reason?, usage?} or a failure {error: {status?, kind?, type?,
-// message?, retry_after?, retry_after_ms?, in_stream?}}, and may add:
+// message?, retry_after?, retry_after_ms?, in_stream?}}, or (JS API only) a function
+// (requestBody, turnNumber) => turn, possibly async, to answer from what was asked. It may add:
 //   delay_ms        wait before answering (a stall: cut short when the client goes away)
 //   chunk_delay_ms  wait between stream events
 //   cut_after N     destroy the connection after N stream events (a broken stream)
 //   end_after N     end the response cleanly after N events (no message_stop)
 //   stall_after N   send N events, then nothing until the client goes away
 // Control endpoints (for tests in other languages): POST /_control/turns {turns} replaces the
-// script and forgets past requests; GET /_control/requests answers {played, requests, headers}.
+// script and forgets past requests; GET /_control/requests answers {played, requests, headers,
+// ports} (ports: the client's source port per request, equal when a connection was reused).
 //
 // Command line: node tests/models/model_server.mjs --script FILE [--port N] [--api-key KEY]
 //   [--verbose]; prints "PORT <n>" on stdout once listening.
@@ -324,7 +326,7 @@ async function writeEvents(res, events, turn) {
     'request-id': `req_scripted_${Date.now()}` });
   for (let i = 0; i < events.length; i++) {
     if (gone(res)) return;
-    if (turn.cut_after === i) { res.socket?.destroy(); return; }
+    if (turn.cut_after === i) { cut(res); return; }
     if (turn.end_after === i) { res.end(); return; }
     if (turn.stall_after === i) {
       if (!gone(res)) await new Promise(resolve => res.once('close', resolve));
@@ -355,6 +357,14 @@ async function playError(res, e) {
   sendError(res, status, type, message, headers);
 }
 
+// Breaks the connection mid-body: what was written still arrives, the body never ends.
+function cut(res) {
+  const socket = res.socket;
+  if (!socket) return;
+  socket.end();
+  setTimeout(() => socket.destroy(), 50).unref();
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -372,12 +382,32 @@ function readBody(req) {
 // ---------------------------------------------------------------------------------------------
 // The server
 
+// Throws naming the turn when one of `turns` is invalid. Functions (JS API only) are checked
+// when they are called.
+function checkTurns(turns, first = 1) {
+  if (!Array.isArray(turns)) throw new Error('turns must be an array');
+  turns.forEach((t, i) => {
+    if (typeof t === 'function') return;
+    try { checkTurn(t); } catch (e) { throw new Error(`turn ${first + i}: ${e.message}`); }
+  });
+}
+
 export async function startModelServer({ turns = [], port = 0, apiKey = null, verbose = false } = {}) {
-  turns.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
+  checkTurns(turns);
   const state = { turns: [...turns], played: 0 };
   const requests = [];
   const headers = [];
+  const ports = [];  // the client's source port per request: equal when a connection is reused
+  let waiters = [];  // {n, resolve} for waitForRequests
   const log = (...args) => { if (verbose) console.error('model_server:', ...args); };
+  const reset = next => {
+    checkTurns(next);
+    state.turns = [...next];
+    state.played = 0;
+    requests.length = 0;
+    headers.length = 0;
+    ports.length = 0;
+  };
 
   async function messages(req, res) {
     res.once('close', () => closed.add(res));
@@ -386,7 +416,10 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     try { body = JSON.parse(text); } catch { body = text; }
     requests.push(body);
     headers.push({ ...req.headers });
-    if (apiKey !== null && req.headers['x-api-key'] !== apiKey)
+    ports.push(req.socket.remotePort);
+    waiters = waiters.filter(w => (requests.length >= w.n ? (w.resolve(), false) : true));
+    // Either header, as the real API takes (SDKs differ in which they send).
+    if (apiKey !== null && req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`)
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
     if (!req.headers['anthropic-version'])
       return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
@@ -399,8 +432,14 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     if (state.played >= state.turns.length)
       return sendError(res, 400, 'invalid_request_error',
         `model_server: the script has ${state.turns.length} turns and all were played; request ${requests.length} has no turn`);
-    const turn = state.turns[state.played++];
+    let turn = state.turns[state.played++];
     const number = state.played;
+    if (typeof turn === 'function') {
+      turn = await turn(body, number);
+      try { checkTurn(turn); } catch (e) {
+        return sendError(res, 400, 'invalid_request_error', `model_server: turn ${number} (a function) returned an invalid turn: ${e.message}`);
+      }
+    }
     log(`turn ${number}`, JSON.stringify(turn).slice(0, 200));
     if (turn.delay_ms) await sleep(turn.delay_ms, res);
     if (gone(res)) return;
@@ -419,17 +458,13 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
       const body = JSON.parse(await readBody(req));
       const next = Array.isArray(body) ? body : body.turns;
       if (!Array.isArray(next)) throw new Error("POST /_control/turns needs {turns:[...]}");
-      next.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
-      state.turns = [...next];
-      state.played = 0;
-      requests.length = 0;
-      headers.length = 0;
+      reset(next);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turns: next.length }));
       return;
     }
     if (req.method === 'GET' && path === '/_control/requests') {
       res.writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ played: state.played, requests, headers }));
+        .end(JSON.stringify({ played: state.played, requests, headers, ports }));
       return;
     }
     sendError(res, 404, 'not_found_error', `no control endpoint ${req.method} ${path}`);
@@ -456,15 +491,24 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     port: actual,
     requests,
     headers,
+    ports,
     get played() { return state.played; },
     get remaining() { return state.turns.length - state.played; },
     // Replaces the script (turns still to play) and forgets past requests.
-    setTurns(next) {
-      next.forEach((t, i) => { try { checkTurn(t); } catch (e) { throw new Error(`turn ${i + 1}: ${e.message}`); } });
-      state.turns = [...next];
-      state.played = 0;
-      requests.length = 0;
-      headers.length = 0;
+    setTurns(next) { reset(next); },
+    // Appends turns to the script.
+    addTurns(...more) {
+      checkTurns(more, state.turns.length + 1);
+      state.turns.push(...more);
+    },
+    // Resolves once `n` requests have arrived in all (e.g. to act while a model call is in
+    // flight); rejects after `timeoutMs`.
+    waitForRequests(n, timeoutMs = 10000) {
+      if (requests.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`model_server: ${requests.length} of ${n} requests arrived within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
     },
     close() {
       server.closeAllConnections();

@@ -291,9 +291,10 @@ TEST(ScriptedProvider, CostPerTurnIsFarBelowATenthOfAMillisecond) {
   auto sink = seen.sink();
   auto request = any_request();
   auto started = std::chrono::steady_clock::now();
+  std::stop_token never;
   run_task(ctx, [&]() -> Task<void> {
     for (int i = 0; i < n; ++i) {
-      auto reply = co_await provider->complete(request, sink, {});
+      auto reply = co_await provider->complete(request, sink, never);
       if (reply.content.size() != 2) throw std::runtime_error("wrong reply");
       seen.events.clear();
     }
@@ -434,6 +435,15 @@ TEST(MakeProvider, PrefixesAndConfiguration) {
   EXPECT_TRUE(
       contains(what_of([&] { make_provider(ex, config, "m", "../x"); }), "plain file name"));
   EXPECT_NO_THROW(make_provider(ex, config, "m", "sesn_ok"));
+}
+
+TEST(MakeProvider, ModelNameDropsOnlyProviderPrefixes) {
+  EXPECT_EQ(model_name("claude-sonnet-4-6"), "claude-sonnet-4-6");
+  EXPECT_EQ(model_name("anthropic:claude-x"), "claude-x");
+  EXPECT_EQ(model_name("openai:qwen2.5:7b"), "qwen2.5:7b");
+  EXPECT_EQ(model_name("qwen2.5:7b"), "qwen2.5:7b");
+  EXPECT_EQ(model_name("scripted:demo.json"), "demo.json");
+  EXPECT_EQ(model_name("anthropic.claude-v2:1"), "anthropic.claude-v2:1");
 }
 
 TEST(MakeProvider, ConfigFromEnvironment) {
