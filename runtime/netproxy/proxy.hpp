@@ -62,14 +62,30 @@ struct FetchResult {
   bool truncated = false;
 };
 
+struct ProxyOptions {
+  int threads = 1;
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};  // per address tried
+  // A connection with no bytes moving either way for this long is closed (tunnels, transfers,
+  // a git server preparing a pack: git sends keepalives every few seconds meanwhile).
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // How long a client connection may wait before (or while) sending a request head.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(60)};
+  // A PEM file trusted for upstream TLS (git remotes, fetch) in addition to the system CAs.
+  std::string extra_ca_file;
+};
+
 class ProxyService {
  public:
-  class Handle {  // the proxy serves until its handle is destroyed
+  // The proxy serves until its handle is destroyed; destruction stops accepting, closes the
+  // proxy's open connections and returns within about a second. Destroy every handle before
+  // the ProxyService.
+  class Handle {
    public:
     virtual ~Handle() = default;
   };
 
   explicit ProxyService(int threads = 1);
+  explicit ProxyService(ProxyOptions options);
   ~ProxyService();
   ProxyService(const ProxyService&) = delete;
   ProxyService& operator=(const ProxyService&) = delete;
@@ -78,7 +94,9 @@ class ProxyService {
   std::unique_ptr<Handle> serve_git(sandbox::UniqueFd listener, RemoteLookup lookup);
 
   // web_fetch: GET `url` from the runtime under the same policy checks as the egress proxy.
-  // Throws PolicyError when refused, std::runtime_error on network failure.
+  // Follows up to 5 redirects, checking each hop. `body` holds at most max_bytes. Throws
+  // PolicyError when refused, std::runtime_error on network failure, a bad URL or the timeout.
+  // Blocks the caller; never call it from a proxy thread.
   FetchResult fetch(const NetworkPolicy& policy, const std::string& url, std::size_t max_bytes,
                     std::chrono::milliseconds timeout);
 

@@ -1,0 +1,261 @@
+// The proxies' decisions without any I/O: address classification, host matching, CONNECT
+// authorities, git request routing, HTML reduction.
+#include <gtest/gtest.h>
+
+#include "net/url.hpp"
+#include "runtime/netproxy/egress_policy.hpp"
+#include "runtime/netproxy/git_route.hpp"
+#include "runtime/netproxy/html_text.hpp"
+
+namespace np = cove::netproxy;
+using np::AddressClass;
+
+namespace {
+
+AddressClass cls(const char* text) {
+  auto ip = np::IpAddress::parse(text);
+  EXPECT_TRUE(ip) << text;
+  return ip ? np::classify(*ip) : AddressClass::global;
+}
+
+std::optional<std::string> refusal(const char* text, bool allow_private = false,
+                                   std::vector<np::IpAddress> own = {}) {
+  return np::address_refusal(*np::IpAddress::parse(text), own, allow_private);
+}
+
+np::NetworkPolicy limited(std::vector<std::string> hosts) {
+  np::NetworkPolicy p;
+  p.allowed_hosts = std::move(hosts);
+  return p;
+}
+
+}  // namespace
+
+TEST(AddressClass, Ipv4Ranges) {
+  EXPECT_EQ(cls("8.8.8.8"), AddressClass::global);
+  EXPECT_EQ(cls("1.1.1.1"), AddressClass::global);
+  EXPECT_EQ(cls("127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("127.255.1.2"), AddressClass::loopback);
+  EXPECT_EQ(cls("0.0.0.0"), AddressClass::unspecified);
+  EXPECT_EQ(cls("0.1.2.3"), AddressClass::unspecified);
+  EXPECT_EQ(cls("169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("169.254.1.1"), AddressClass::link_local);
+  EXPECT_EQ(cls("10.1.2.3"), AddressClass::private_range);
+  EXPECT_EQ(cls("172.16.0.1"), AddressClass::private_range);
+  EXPECT_EQ(cls("172.31.255.255"), AddressClass::private_range);
+  EXPECT_EQ(cls("172.32.0.1"), AddressClass::global);
+  EXPECT_EQ(cls("192.168.1.1"), AddressClass::private_range);
+  EXPECT_EQ(cls("100.64.0.1"), AddressClass::shared_cgnat);
+  EXPECT_EQ(cls("100.127.255.255"), AddressClass::shared_cgnat);
+  EXPECT_EQ(cls("100.128.0.1"), AddressClass::global);
+  EXPECT_EQ(cls("100.100.100.200"), AddressClass::metadata);
+  EXPECT_EQ(cls("224.0.0.1"), AddressClass::multicast);
+  EXPECT_EQ(cls("239.255.255.250"), AddressClass::multicast);
+  EXPECT_EQ(cls("240.0.0.1"), AddressClass::reserved);
+  EXPECT_EQ(cls("255.255.255.255"), AddressClass::reserved);
+}
+
+TEST(AddressClass, Ipv6Ranges) {
+  EXPECT_EQ(cls("2606:4700::1111"), AddressClass::global);
+  EXPECT_EQ(cls("::1"), AddressClass::loopback);
+  EXPECT_EQ(cls("::"), AddressClass::unspecified);
+  EXPECT_EQ(cls("fe80::1"), AddressClass::link_local);
+  EXPECT_EQ(cls("febf::1"), AddressClass::link_local);
+  EXPECT_EQ(cls("fe80::1%eth0"), AddressClass::link_local);
+  EXPECT_EQ(cls("fec0::1"), AddressClass::private_range);
+  EXPECT_EQ(cls("fc00::1"), AddressClass::private_range);
+  EXPECT_EQ(cls("fd12:3456::1"), AddressClass::private_range);
+  EXPECT_EQ(cls("fd00:ec2::254"), AddressClass::metadata);
+  EXPECT_EQ(cls("ff02::1"), AddressClass::multicast);
+}
+
+TEST(AddressClass, EmbeddedIpv4IsClassifiedByIt) {
+  EXPECT_EQ(cls("::ffff:127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("::ffff:7f00:1"), AddressClass::loopback);
+  EXPECT_EQ(cls("::ffff:169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("::ffff:10.0.0.1"), AddressClass::private_range);
+  EXPECT_EQ(cls("::ffff:8.8.8.8"), AddressClass::global);
+  EXPECT_EQ(cls("::127.0.0.1"), AddressClass::loopback);         // v4-compatible
+  EXPECT_EQ(cls("64:ff9b::a9fe:a9fe"), AddressClass::metadata);  // NAT64
+  EXPECT_EQ(cls("64:ff9b::808:808"), AddressClass::global);
+  EXPECT_EQ(cls("2002:7f00:1::1"), AddressClass::loopback);  // 6to4
+  EXPECT_EQ(cls("2002:c0a8:101::1"), AddressClass::private_range);
+  // The mapped form and the plain IPv4 form are the same address.
+  EXPECT_EQ(*np::IpAddress::parse("::ffff:10.0.0.1"), *np::IpAddress::parse("10.0.0.1"));
+  EXPECT_EQ(np::IpAddress::parse("::ffff:10.0.0.1")->str(), "10.0.0.1");
+  EXPECT_EQ(np::IpAddress::parse("FE80::1")->str(), "fe80::1");
+}
+
+TEST(AddressClass, ParseRejectsNames) {
+  EXPECT_FALSE(np::IpAddress::parse("example.com"));
+  EXPECT_FALSE(np::IpAddress::parse(""));
+  EXPECT_FALSE(np::IpAddress::parse("1.2.3"));
+  EXPECT_FALSE(np::IpAddress::parse("[::1]"));
+}
+
+TEST(AddressRefusal, DefaultRefusesEverythingLocal) {
+  for (const char* ip : {"127.0.0.1", "::1", "0.0.0.0", "::", "10.0.0.1", "192.168.0.1",
+                         "172.20.0.1", "100.64.1.1", "fd00::1", "169.254.169.254", "169.254.10.10",
+                         "fe80::1", "224.0.0.1", "ff02::1", "::ffff:127.0.0.1"})
+    EXPECT_TRUE(refusal(ip)) << ip;
+  EXPECT_FALSE(refusal("8.8.8.8"));
+  EXPECT_FALSE(refusal("2606:4700::1111"));
+  EXPECT_NE(refusal("127.0.0.1")->find("127.0.0.1 is a loopback address"), std::string::npos)
+      << *refusal("127.0.0.1");
+}
+
+TEST(AddressRefusal, HostsOwnAddressesAreRefused) {
+  std::vector<np::IpAddress> own = {*np::IpAddress::parse("203.0.113.7")};
+  auto why = refusal("203.0.113.7", false, own);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("an address of this machine"), std::string::npos) << *why;
+  EXPECT_FALSE(refusal("203.0.113.8", false, own));
+  EXPECT_FALSE(refusal("203.0.113.7", true, own));
+}
+
+TEST(AddressRefusal, AllowPrivateKeepsLinkLocalAndMetadataClosed) {
+  for (const char* ip : {"127.0.0.1", "::1", "10.0.0.1", "192.168.0.1", "100.64.1.1", "fd00::1"})
+    EXPECT_FALSE(refusal(ip, true)) << ip;
+  for (const char* ip : {"169.254.169.254", "169.254.10.10", "fe80::1", "fd00:ec2::254",
+                         "::ffff:169.254.169.254", "100.100.100.200"}) {
+    auto why = refusal(ip, true);
+    ASSERT_TRUE(why) << ip;
+    EXPECT_NE(why->find("never"), std::string::npos) << *why;
+  }
+  EXPECT_NE(refusal("169.254.169.254", true)->find("metadata"), std::string::npos);
+}
+
+TEST(HostMatching, ExactAndWildcardCaseInsensitive) {
+  auto p = limited({"api.example.com", "*.github.com", "Pypi.ORG", "10.0.0.5", "[::1]"});
+  EXPECT_TRUE(np::host_allowed(p, "api.example.com"));
+  EXPECT_TRUE(np::host_allowed(p, "API.Example.COM"));
+  EXPECT_FALSE(np::host_allowed(p, "example.com"));
+  EXPECT_FALSE(np::host_allowed(p, "www.api.example.com"));
+  EXPECT_TRUE(np::host_allowed(p, "codeload.github.com"));
+  EXPECT_TRUE(np::host_allowed(p, "a.b.GitHub.com"));
+  EXPECT_FALSE(np::host_allowed(p, "github.com")) << "*.suffix does not match the suffix itself";
+  EXPECT_FALSE(np::host_allowed(p, "evilgithub.com"));
+  EXPECT_FALSE(np::host_allowed(p, "github.com.evil.net"));
+  EXPECT_TRUE(np::host_allowed(p, "pypi.org"));
+  EXPECT_TRUE(np::host_allowed(p, "10.0.0.5"));
+  EXPECT_TRUE(np::host_allowed(p, "::1"));
+  EXPECT_FALSE(np::host_allowed(limited({}), "example.com"));
+  np::NetworkPolicy open;
+  open.unrestricted = true;
+  EXPECT_TRUE(np::host_allowed(open, "anything.example"));
+}
+
+TEST(HostMatching, Normalization) {
+  EXPECT_EQ(np::normalize_host("Example.COM."), "example.com");
+  EXPECT_EQ(np::normalize_host("[::1]"), "::1");
+  EXPECT_EQ(np::normalize_host("[FE80::1]"), "fe80::1");
+  EXPECT_EQ(np::normalize_host("10.0.0.1"), "10.0.0.1");
+  EXPECT_FALSE(np::normalize_host(""));
+  EXPECT_FALSE(np::normalize_host("a..b"));
+  EXPECT_FALSE(np::normalize_host("exa mple.com"));
+  EXPECT_FALSE(np::normalize_host("host/path"));
+  EXPECT_FALSE(np::normalize_host("[::ffff:zz]"));
+  EXPECT_FALSE(np::normalize_host("[fe80::1%eth0]"));
+  EXPECT_FALSE(np::normalize_host(std::string(64, 'a') + ".com"));
+}
+
+TEST(Authority, HostAndPort) {
+  auto a = np::parse_authority("Example.com:443");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "example.com");
+  EXPECT_EQ(a->port, 443);
+  auto b = np::parse_authority("[2001:db8::1]:8443");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "2001:db8::1");
+  EXPECT_EQ(b->port, 8443);
+  for (const char* bad : {"example.com", "example.com:", "example.com:0", "example.com:65536",
+                          "example.com:80x", "2001:db8::1:443", "[2001:db8::1]", ":80", "[::1]80"})
+    EXPECT_FALSE(np::parse_authority(bad)) << bad;
+}
+
+TEST(GitRoute, ServedPaths) {
+  auto r = np::parse_git_route("/repo.git/info/refs?service=git-upload-pack");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "repo");
+  EXPECT_EQ(r->kind, np::GitRoute::Kind::info_refs);
+  EXPECT_EQ(r->rest, "/info/refs?service=git-upload-pack");
+  EXPECT_EQ(r->method(), "GET");
+
+  r = np::parse_git_route("/my-repo_1.x/git-receive-pack");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "my-repo_1.x");
+  EXPECT_EQ(r->kind, np::GitRoute::Kind::receive_pack);
+  EXPECT_EQ(r->method(), "POST");
+
+  r = np::parse_git_route("/repo/git-upload-pack");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "repo");
+  EXPECT_EQ(r->rest, "/git-upload-pack");
+  EXPECT_TRUE(np::parse_git_route("/repo/info/refs?service=git-receive-pack"));
+}
+
+TEST(GitRoute, EverythingElseIsRefused) {
+  for (const char* bad :
+       {"/", "/repo.git", "/repo.git/", "/repo.git/info/refs", "/repo.git/info/refs?service=x",
+        "/repo.git/HEAD", "/repo.git/objects/info/packs", "/a/b/git-upload-pack",
+        "/../git-upload-pack", "/./git-upload-pack", "/.git/git-upload-pack",
+        "/repo%2f/git-upload-pack", "/repo.git/git-upload-pack?x=1",
+        "http://host/repo.git/git-upload-pack", "repo.git/git-upload-pack",
+        "/repo.git/info/refs?service=git-upload-pack&x=1"})
+    EXPECT_FALSE(np::parse_git_route(bad)) << bad;
+}
+
+TEST(GitRoute, UpstreamTargetKeepsTheRemotesOwnSuffix) {
+  auto refs = *np::parse_git_route("/repo.git/info/refs?service=git-upload-pack");
+  auto pack = *np::parse_git_route("/repo/git-upload-pack");
+  auto with_git = cove::net::parse_url("http://127.0.0.1:8421/o/r.git");
+  auto without = cove::net::parse_url("https://github.com/owner/repo");
+  auto slash = cove::net::parse_url("https://example.com/owner/repo/");
+  auto root = cove::net::parse_url("https://git.example.com");
+  auto query = cove::net::parse_url("https://example.com/r.git?ref=1");
+  EXPECT_EQ(np::upstream_target(with_git, refs), "/o/r.git/info/refs?service=git-upload-pack");
+  EXPECT_EQ(np::upstream_target(with_git, pack), "/o/r.git/git-upload-pack");
+  EXPECT_EQ(np::upstream_target(without, refs), "/owner/repo/info/refs?service=git-upload-pack");
+  EXPECT_EQ(np::upstream_target(without, pack), "/owner/repo/git-upload-pack");
+  EXPECT_EQ(np::upstream_target(slash, pack), "/owner/repo/git-upload-pack");
+  EXPECT_EQ(np::upstream_target(root, pack), "/git-upload-pack");
+  EXPECT_EQ(np::upstream_target(query, refs), "/r.git/info/refs?service=git-upload-pack&ref=1");
+  EXPECT_EQ(np::upstream_target(query, pack), "/r.git/git-upload-pack?ref=1");
+}
+
+TEST(HtmlText, StripsMarkupScriptsAndStyles) {
+  std::string html = R"(<!DOCTYPE html><html><head><title>The Title</title>
+<style>body { color: red }</style><script>var x = "<p>not text</p>";</script></head>
+<body><!-- a comment --><h1>Heading</h1><p>First   paragraph
+with <b>bold</b> and <a href="/x?a=1&amp;b=2">a link</a>.</p>
+<ul><li>one</li><li>two</li></ul><p>a &lt; b &amp;&amp; c &gt; d &quot;q&quot; &#39;s&#39;
+&copy; &#x263A; &#9731; &nbsp;end&hellip;</p><SCRIPT type="x">also gone</SCRIPT>
+<p>5 < 6</p><noscript>enable js</noscript></body></html>)";
+  std::string text = np::html_to_text(html);
+  EXPECT_EQ(text,
+            "The Title\n\nHeading\n\nFirst paragraph with bold and a link.\n\n- one\n\n- two\n\n"
+            "a < b && c > d \"q\" 's' \xC2\xA9 \xE2\x98\xBA \xE2\x98\x83 end\xE2\x80\xA6\n\n5 < 6")
+      << text;
+}
+
+TEST(HtmlText, UnknownEntitiesAndBrokenMarkupSurvive) {
+  EXPECT_EQ(np::html_to_text("a &bogus; b &#xZZ; c & d"), "a &bogus; b &#xZZ; c & d");
+  EXPECT_EQ(np::html_to_text("<p>unterminated <b"), "unterminated");
+  EXPECT_EQ(np::html_to_text("<script>never closed"), "");
+  EXPECT_EQ(np::html_to_text("x<br>y<br/>z"), "x\ny\nz");
+  EXPECT_EQ(np::html_to_text("<td>a</td><td>b</td>"), "a b");
+  EXPECT_EQ(np::html_to_text("<a title='x>y'>link</a>"), "link");
+}
+
+TEST(HtmlText, TruncationKeepsUtf8Whole) {
+  std::string s = "ab\xE2\x98\x83";  // "ab☃": the snowman is 3 bytes
+  std::string t = s;
+  EXPECT_TRUE(np::truncate_utf8(t, 4));
+  EXPECT_EQ(t, "ab");
+  t = s;
+  EXPECT_FALSE(np::truncate_utf8(t, 5));
+  EXPECT_EQ(t, s);
+  t = s;
+  EXPECT_TRUE(np::truncate_utf8(t, 2));
+  EXPECT_EQ(t, "ab");
+}
