@@ -14,6 +14,7 @@
 namespace cove::sandbox::wire {
 
 inline constexpr size_t kMaxMessage = 1 << 20;  // argv + env of one spawn must fit
+inline constexpr size_t kMaxFds = 64;           // descriptors one message may carry
 inline constexpr int kControlFd = 3;            // init finds its control socket here
 
 enum class Type : uint32_t {

@@ -1,6 +1,8 @@
 #include "sandbox/sandbox.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <string_view>
 
 #include "sandbox/id_map.hpp"
+#include "sandbox/mount_attrs.hpp"
 #include "sandbox/mount_plan.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/protocol.hpp"
@@ -85,6 +88,25 @@ wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
   return s;
 }
 
+// Captures every host bind source as a detached mount with its flags set. The supervisor
+// does this rather than init: init is an unprivileged user on the host and cannot reach
+// sources below directories such as a 0700 home.
+std::vector<UniqueFd> capture_bind_sources(const std::vector<wire::MountOp>& plan) {
+  std::vector<UniqueFd> out;
+  for (const auto& op : plan) {
+    if (!binds_host_path(op)) continue;
+    UniqueFd fd(::open_tree(AT_FDCWD, op.source.c_str(),
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!fd) throw_errno("mount", "bind source " + op.source, errno);
+    mount_attr attr{};
+    attr.attr_set = mount_attrs(op.flags);
+    if (::mount_setattr(fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+      throw_errno("mount", "set flags of bind " + op.source, errno);
+    out.push_back(std::move(fd));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
@@ -97,7 +119,9 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   // (mounts, hostname, loopback) from inside, the supervisor creates and joins its cgroups:
   // moving a task between cgroups can wait for an RCU grace period, and this hides it.
   IdMapping ids = plan_id_mapping(spec.identity, ::geteuid(), ::getegid());  // who it is
-  const std::string setup = wire::encode(setup_for(spec, ids));  // root fs, rlimits, seccomp
+  wire::Setup plan = setup_for(spec, ids);  // root fs, rlimits, seccomp
+  const std::string setup = wire::encode(plan);
+  std::vector<UniqueFd> sources = capture_bind_sources(plan.mounts);
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     throw_errno("init", "socketpair", errno);
@@ -110,7 +134,11 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns
   theirs.reset();
   write_id_mapping(sb->init_pid_, ids);  // never host uid 0
-  sb->send(setup, nullptr, 0);           // init builds the rest from inside
+  std::vector<int> source_fds;
+  for (const auto& fd : sources)
+    source_fds.push_back(fd.get());
+  sb->send(setup, source_fds.data(), source_fds.size());  // init builds the rest inside
+  sources.clear();
   try {
     sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
     sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
@@ -145,7 +173,10 @@ void Sandbox::send(const std::string& msg, const int* fds, size_t nfds) {
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * wire::kMaxFds)];
+  if (nfds > wire::kMaxFds)
+    throw SandboxError("sandbox", "more than " + std::to_string(wire::kMaxFds) +
+                                      " descriptors in one message (too many binds?)");
   if (nfds > 0) {
     mh.msg_control = control;
     mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);

@@ -25,7 +25,9 @@ struct Failure {
 
 // mnt.cpp: builds the new root from the plan and pivots into it; afterwards "/" is the
 // sandbox's read-only tmpfs root.
-void build_root(const std::vector<wire::MountOp>& plan);
+// host_sources: the captured host bind sources, one per host bind of the plan, in order
+// (init owns them from here on).
+void build_root(const std::vector<wire::MountOp>& plan, std::vector<int> host_sources);
 
 // net.cpp: brings up "lo", the only interface of the sandbox's network namespace.
 void bring_up_loopback();

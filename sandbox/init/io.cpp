@@ -19,7 +19,7 @@ bool receive(int sock, std::string& msg, std::vector<int>& fds) {
   // One static buffer: its pages stay untouched (not resident) beyond the largest message
   // actually received, which keeps an idle init small.
   static char buf[wire::kMaxMessage];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * wire::kMaxFds)];
   iovec iov{buf, sizeof buf};
   msghdr mh{};
   mh.msg_iov = &iov;

@@ -27,10 +27,10 @@ bool await_cgroups(int sock) {
   return r.type() == w::Type::kCgroupsJoined;
 }
 
-void contain(int sock, const w::Setup& s) {
+void contain(int sock, const w::Setup& s, const std::vector<int>& sources) {
   become(s.init_uid, s.init_gid, s.clear_groups != 0);  // ids now map; never host root
   if (::sethostname(s.hostname.data(), s.hostname.size()) != 0) fail("uts: sethostname", errno);
-  build_root(s.mounts);
+  build_root(s.mounts, sources);
   disable_nested_user_namespaces();
   bring_up_loopback();
   // Commands must not be able to inspect or signal their init.
@@ -66,7 +66,7 @@ int main() {
     return 1;
   }
   try {
-    contain(sock, setup);
+    contain(sock, setup, fds);
   } catch (const Failure& f) {
     send(sock, failure_message(w::Type::kSetupFailed, 0, f));
     return 1;

@@ -15,21 +15,13 @@
 
 #include "sandbox/fd.hpp"
 #include "sandbox/init/init.hpp"
+#include "sandbox/mount_attrs.hpp"
 
 namespace cove::sandbox::init {
 namespace {
 
 using wire::MountKind;
 using wire::MountOp;
-
-uint64_t mount_attrs(uint32_t flags) {
-  uint64_t a = 0;
-  if (flags & wire::kReadOnly) a |= MOUNT_ATTR_RDONLY;
-  if (flags & wire::kNoSuid) a |= MOUNT_ATTR_NOSUID;
-  if (flags & wire::kNoDev) a |= MOUNT_ATTR_NODEV;
-  if (flags & wire::kNoExec) a |= MOUNT_ATTR_NOEXEC;
-  return a;
-}
 
 // `path` without its leading '/', for *at() calls relative to the new root.
 std::string relative(const std::string& path) {
@@ -155,15 +147,18 @@ void apply(int root, const MountOp& op, UniqueFd& source) {
       return;
     }
     case MountKind::kBind: {
+      // Host sources arrive captured, with their flags set, from the supervisor; a source
+      // inside the new root is cloned here.
       if (op.flags & wire::kSourceInRoot) {
         source.reset(
             ::open_tree(root, relative(op.source).c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
         if (!source) fail("mount: bind " + op.source, errno);
+        mount_attr attr{};
+        attr.attr_set = mount_attrs(op.flags);
+        if (::mount_setattr(source.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) !=
+            0)
+          fail("mount: set flags of bind " + op.source, errno);
       }
-      mount_attr attr{};
-      attr.attr_set = mount_attrs(op.flags);
-      if (::mount_setattr(source.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-        fail("mount: set flags of bind " + op.source, errno);
       struct stat st;
       if (::fstat(source.get(), &st) != 0) fail("mount: stat " + op.source, errno);
       UniqueFd target =
@@ -177,19 +172,20 @@ void apply(int root, const MountOp& op, UniqueFd& source) {
 
 }  // namespace
 
-void build_root(const std::vector<MountOp>& plan) {
+void build_root(const std::vector<MountOp>& plan, std::vector<int> host_sources) {
   ::umask(0);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     fail("mount: make / private", errno);
-  // Capture every host source first, while the host tree is still what the plan names.
+  // The supervisor captured every host source (it can reach paths such as a 0700 home that
+  // init, an unprivileged user on the host, cannot); one fd per host bind, in plan order.
   std::vector<UniqueFd> sources(plan.size());
+  size_t next = 0;
   for (size_t i = 0; i < plan.size(); ++i) {
-    const MountOp& op = plan[i];
-    if (op.kind != MountKind::kBind || (op.flags & wire::kSourceInRoot)) continue;
-    sources[i].reset(::open_tree(AT_FDCWD, op.source.c_str(),
-                                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (!sources[i]) fail("mount: bind source " + op.source, errno);
+    if (!binds_host_path(plan[i])) continue;
+    if (next == host_sources.size()) fail("mount: a bind source is missing from the setup");
+    sources[i].reset(host_sources[next++]);
   }
+  if (next != host_sources.size()) fail("mount: the setup carries extra bind sources");
   // The new root: a small tmpfs, attached over /tmp of this (private) mount namespace.
   UniqueFd root =
       new_filesystem("tmpfs", "mode=0755,size=1m", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
