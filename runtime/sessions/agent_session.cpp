@@ -483,10 +483,12 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       commit(b);
       auto s0 = Clock::now();
       std::string error;
+      std::exception_ptr failure;
       try {
         work();
       } catch (const std::exception& e) {
         error = e.what();
+        failure = std::current_exception();
       }
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - s0).count();
       setup[name] = setup.value(name, 0.0) + ms;
@@ -499,7 +501,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       if (!error.empty()) end["error"] = error;
       e.add(make_event("span.setup_step_end", end));
       commit(e);
-      if (!error.empty()) throw std::runtime_error(error);
+      if (failure) std::rethrow_exception(failure);  // as it was: callers tell kinds apart
     };
     try {
       auto session = log_.store().get(id_);

@@ -294,7 +294,8 @@ test('overloaded (529) replies are retried with backoff, then the turn completes
 });
 
 test('retries run out: session.error exhausted and idle with retries_exhausted', async () => {
-  const model = await startModelServer({ turns: Array(4).fill({ error: { status: 500, message: 'boom' } }) });
+  // The first attempt and 4 retries.
+  const model = await startModelServer({ turns: Array(5).fill({ error: { status: 500, message: 'boom' } }) });
   const cove = await startCove({ modelURL: model.url });
   try {
     const { sdk } = cove;
@@ -302,8 +303,10 @@ test('retries run out: session.error exhausted and idle with retries_exhausted',
     const session = await sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id });
     const events = await turn(sdk, session.id, 'Hi');
     const errors = events.filter((e) => e.type === 'session.error');
-    assert.equal(errors.length, 4);
-    assert.equal(errors.at(-1).error.retry_status.type, 'exhausted');
+    assert.equal(errors.length, 5);
+    assert.deepEqual(errors.map((e) => e.error.retry_status.type), ['retrying', 'retrying', 'retrying', 'retrying', 'exhausted']);
+    assert.equal(errors[0].error.type, 'model_request_failed_error');
+    assert.equal(model.requests.length, 5);
     assert.equal(events.at(-1).stop_reason.type, 'retries_exhausted');
   } finally {
     await cove.stop();
