@@ -337,3 +337,55 @@ test('a repository that fails to clone is a session.error; the session goes on w
     await model.close();
   }
 });
+
+test('the repository workflow through the SDK: forge MCP server on the agent, token from a vault, repository mounted with a token', async () => {
+  const forge = await startForge();
+  const repoURL = forge.createRepo('acme/site', { 'index.html': '<h1>Helo</h1>\n' });
+  const token = forge.createToken('acme/site');
+  const mcpURL = `${forge.url}/mcp/`;
+  const model = await startModelServer({
+    turns: [
+      use('edit', { file_path: 'index.html', old_string: 'Helo', new_string: 'Hello' }),
+      use('bash', { command: 'git checkout -q -b fix-typo && git commit -qam "Fix typo" && git push -q origin fix-typo && echo pushed' }),
+      use('mcp__github__create_pull_request', { owner: 'acme', repo: 'site', title: 'Fix typo', head: 'fix-typo', base: 'main', body: 'Helo → Hello' }),
+      say('Opened a pull request.'),
+    ],
+  });
+  const cove = await startCove({ modelURL: model.url });
+  try {
+    const { sdk } = cove;
+    const { agent, env } = await agentAndEnv(sdk, {
+      tools: [{ type: 'agent_toolset_20260401' }, { type: 'mcp_toolset', mcp_server_name: 'github', default_config: { permission_policy: { type: 'always_allow' } } }],
+      mcp_servers: [{ type: 'url', name: 'github', url: mcpURL }],
+    });
+    const vault = await sdk.beta.vaults.create({ display_name: 'forge' });
+    await sdk.beta.vaults.credentials.create(vault.id, { auth: { type: 'static_bearer', mcp_server_url: mcpURL, token } });
+    const session = await sdk.beta.sessions.create({
+      agent: agent.id, environment_id: env.id, vault_ids: [vault.id],
+      resources: [{ type: 'github_repository', url: repoURL, authorization_token: token }],
+    });
+    const events = await turn(sdk, session.id, 'Fix the typo and open a pull request.');
+    assert.deepEqual(loopTypes(events), [
+      'user.message', 'session.status_running',
+      'span.model_request_start', 'agent.tool_use', 'span.model_request_end', 'agent.tool_result',
+      'span.model_request_start', 'agent.tool_use', 'span.model_request_end', 'agent.tool_result',
+      'span.model_request_start', 'agent.mcp_tool_use', 'span.model_request_end', 'agent.mcp_tool_result',
+      'span.model_request_start', 'agent.message', 'span.model_request_end', 'session.status_idle',
+    ]);
+    const pr = JSON.parse(text(events.find((e) => e.type === 'agent.mcp_tool_result').content));
+    assert.equal(pr.number, 1);
+    assert.equal(pr.state, 'open');
+    assert.equal(pr.head.ref, 'fix-typo');
+    assert.match(pr.html_url, /\/acme\/site\/pull\/1$/);
+    assert.ok(!JSON.stringify(events).includes(token), 'the token never appears in an event');
+    // The forge has the pull request with the fix.
+    const clone = tempDir('cove-clone-');
+    execFileSync('git', ['-c', `http.extraHeader=Authorization: Bearer ${token}`, 'clone', '-q', '-b', 'fix-typo', repoURL, clone]);
+    assert.equal(execFileSync('cat', [`${clone}/index.html`], { encoding: 'utf8' }), '<h1>Hello</h1>\n');
+    rmSync(clone, { recursive: true, force: true });
+  } finally {
+    await cove.stop();
+    await model.close();
+    await forge.stop();
+  }
+});
