@@ -122,9 +122,15 @@ console.log(`create → first tool result, cold repository: ${fmt(cold.ms)} ms (
 const warm = [];
 const noRepo = [];
 const n = quick ? 10 : 40;
-for (let i = 0; i < n; i++) warm.push((await firstToolResult(first, true)).ms);
+const warmSteps = {};
+for (let i = 0; i < n; i++) {
+  const r = await firstToolResult(first, true);
+  warm.push(r.ms);
+  for (const [k, v] of Object.entries(r.steps)) (warmSteps[k] ??= []).push(v);
+}
 for (let i = 0; i < n; i++) noRepo.push((await firstToolResult(first, false)).ms);
 console.log(`create → first tool result, warm repository: p50 ${fmt(pct(warm, 50))} ms, p99 ${fmt(pct(warm, 99))} ms (n=${n}; target p50 ≤ 20 ms)`);
+console.log(`  set-up steps, p50: ${Object.entries(warmSteps).map(([k, v]) => `${k} ${fmt(pct(v, 50))} ms`).join(', ')}`);
 console.log(`create → first tool result, no repository:   p50 ${fmt(pct(noRepo, 50))} ms, p99 ${fmt(pct(noRepo, 99))} ms`);
 
 // 2. Per tool call cost of the loop (tool result → next tool result: persist, scripted model

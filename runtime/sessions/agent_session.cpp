@@ -186,10 +186,17 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     return extra;
   }
 
+  // Events committed together, atomically and durably. A batch starts with the events
+  // deferred so far (see defer()), so they keep their place in the log.
   struct Batch {
     store::WriteBatch writes;
     std::string session_id;
-    explicit Batch(const std::string& id) : session_id(id) { writes.expect(id, true); }
+    Batch(const std::string& id, std::vector<json>& deferred) : session_id(id) {
+      writes.expect(id, true);
+      for (auto& e : deferred)
+        add(std::move(e));
+      deferred.clear();
+    }
     std::string add(json event) {
       std::string id = event["id"];
       std::string type = event["type"];
@@ -197,6 +204,11 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       return id;
     }
   };
+
+  // Queues an event for the next commit instead of paying a commit (an fsync) for it alone:
+  // used for events that are followed at once by another commit (a set-up step's end, the
+  // last tool result before the next model request). Never before waiting.
+  void defer(json event) { deferred_.push_back(std::move(event)); }
 
   // Commits durably (throws SessionGone when the session was archived or deleted) and
   // feeds the appended events to the history.
@@ -232,7 +244,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
   }
 
   void go_idle(json stop_reason) {
-    Batch b(id_);
+    Batch b(id_, deferred_);
     go_idle(b, std::move(stop_reason));
   }
 
@@ -276,7 +288,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       } catch (const std::exception& e) {
         std::cerr << "cove: session " << id_ << ": " << e.what() << "\n";
         try {
-          Batch b(id_);
+          Batch b(id_, deferred_);
           error_event(b, "unknown_error", e.what(), "exhausted");
           go_idle(b, {{"type", "retries_exhausted"}});
         } catch (const std::exception&) {
@@ -336,7 +348,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     });
     // Mark the events processed; the session is running from here on.
     {
-      Batch b(id_);
+      Batch b(id_, deferred_);
       auto now = api::rfc3339(api::now_ms());
       for (const auto& e : events)
         b.writes.set_event_field(id_, e.id, "processed_at", now);
@@ -365,7 +377,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
           return p.event_id == target && !p.custom();
         });
         if (it == pending_.end()) {
-          Batch b(id_);
+          Batch b(id_, deferred_);
           error_event(b, "unknown_error",
                       "user.tool_confirmation names " + target +
                           ", which is not a tool call waiting for confirmation",
@@ -381,7 +393,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
           return p.event_id == target && p.custom();
         });
         if (!known) {
-          Batch b(id_);
+          Batch b(id_, deferred_);
           error_event(b, "unknown_error",
                       "user.custom_tool_result names " + target +
                           ", which is not a custom tool call waiting for a result",
@@ -391,12 +403,12 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         }
         history_.apply(e, pending_);
       } else if (type == "user.define_outcome") {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         error_event(b, "unknown_error", "user.define_outcome is not supported by cove yet",
                     "exhausted");
         commit(b);
       } else if (type == "user.tool_result") {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         error_event(b, "unknown_error",
                     "user.tool_result is only for self_hosted environments; cove runs the "
                     "built-in tools itself",
@@ -461,7 +473,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         }
       }
     }
-    Batch b(id_);
+    Batch b(id_, deferred_);
     auto now = api::rfc3339(api::now_ms());
     for (const auto& id : ids)
       b.writes.set_event_field(id_, id, "processed_at", now);
@@ -477,10 +489,15 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     json setup = json::object();
     StepRunner step = [&](const std::string& name, const std::string& what,
                           std::function<void()> work) {
-      Batch b(id_);
-      std::string start =
-          b.add(make_event("span.setup_step_start", {{"step", name}, {"name", what}}));
-      commit(b);
+      // Steps that talk to the network can take long: their start is visible at once. The
+      // other starts and every end ride on the next commit (one fsync, not two per step).
+      json start_event = make_event("span.setup_step_start", {{"step", name}, {"name", what}});
+      std::string start = start_event["id"];
+      defer(std::move(start_event));
+      if (name == "repository" || name == "mcp") {
+        Batch b(id_, deferred_);
+        commit(b);
+      }
       auto s0 = Clock::now();
       std::string error;
       std::exception_ptr failure;
@@ -492,15 +509,13 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       }
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - s0).count();
       setup[name] = setup.value(name, 0.0) + ms;
-      Batch e(id_);
       json end = {{"setup_step_start_id", start},
                   {"step", name},
                   {"name", what},
                   {"duration_ms", ms},
                   {"is_error", !error.empty()}};
       if (!error.empty()) end["error"] = error;
-      e.add(make_event("span.setup_step_end", end));
-      commit(e);
+      defer(make_event("span.setup_step_end", end));
       if (failure) std::rethrow_exception(failure);  // as it was: callers tell kinds apart
     };
     try {
@@ -516,7 +531,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       auto failures =
           env_->prepare(resources, environment ? environment->body : json::object(), step);
       for (const auto& f : failures) {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         error_event(b, f.error_type, f.message, "retrying", {{"repository_url", f.url}});
         commit(b);
       }
@@ -532,7 +547,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     } catch (const std::exception& e) {
       env_.reset();
       mcp_.clear();
-      Batch b(id_);
+      Batch b(id_, deferred_);
       error_event(b, "unknown_error", std::string("the session could not start: ") + e.what(),
                   "exhausted");
       go_idle(b, {{"type", "retries_exhausted"}});
@@ -624,7 +639,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       } catch (const std::exception& e) {
         auto* m = dynamic_cast<const mcp::McpError*>(&e);
         bool auth = m && m->kind() == mcp::McpError::Kind::auth;
-        Batch b(id_);
+        Batch b(id_, deferred_);
         error_event(b, auth ? "mcp_authentication_failed_error" : "mcp_connection_failed_error",
                     e.what(), "retrying", {{"mcp_server_name", name}});
         commit(b);
@@ -638,7 +653,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     for (int n = 0;; ++n) {
       if (stopped()) return interrupted();
       if (n >= shared_->config.max_model_requests_per_turn) {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         error_event(
             b, "tool_use_limit_reached_error",
             "the turn made " + std::to_string(n) + " model requests; cove stops a turn there",
@@ -654,13 +669,21 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         std::string reason = reply->stop_reason == "refusal" ? "refusal" : "end_turn";
         return go_idle({{"type", reason}});
       }
-      for (auto& c : calls) {
+      // The last result before the next model request rides on that request's start.
+      std::size_t last_run = calls.size();
+      for (std::size_t i = 0; i < calls.size(); ++i)
+        if (calls[i].policy != Policy::ask) last_run = i;
+      bool next_is_model = std::none_of(calls.begin(), calls.end(),
+                                        [](const ToolCall& c) { return c.policy == Policy::ask; });
+      for (std::size_t i = 0; i < calls.size(); ++i) {
+        auto& c = calls[i];
         if (c.policy == Policy::ask) continue;
         if (stopped()) break;
+        bool defer_it = next_is_model && i == last_run;
         if (c.policy == Policy::deny)
-          emit_result(c, tools::ToolOutput::text(c.deny_reason, true));
+          emit_result(c, tools::ToolOutput::text(c.deny_reason, true), defer_it);
         else
-          emit_result(c, execute(c.event_type, c.name, c.server, c.input));
+          emit_result(c, execute(c.event_type, c.name, c.server, c.input), defer_it);
       }
       if (stopped()) return interrupted();
       if (!pending_.empty()) return requires_action();
@@ -672,16 +695,19 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     emit_result(c, out);
   }
 
-  void emit_result(const ToolCall& c, const tools::ToolOutput& out) {
-    Batch b(id_);
-    if (c.event_type == "agent.mcp_tool_use")
-      b.add(make_event(
-          "agent.mcp_tool_result",
-          {{"mcp_tool_use_id", c.event_id}, {"content", out.content}, {"is_error", out.is_error}}));
-    else
-      b.add(make_event(
-          "agent.tool_result",
-          {{"tool_use_id", c.event_id}, {"content", out.content}, {"is_error", out.is_error}}));
+  // The result event of a tool call; with `deferred`, committed with the next batch (the
+  // next model request's start, which follows at once).
+  void emit_result(const ToolCall& c, const tools::ToolOutput& out, bool deferred = false) {
+    json fields = {{"content", out.content}, {"is_error", out.is_error}};
+    if (c.event_type == "agent.mcp_tool_use") {
+      fields["mcp_tool_use_id"] = c.event_id;
+      defer(make_event("agent.mcp_tool_result", fields));
+    } else {
+      fields["tool_use_id"] = c.event_id;
+      defer(make_event("agent.tool_result", fields));
+    }
+    if (deferred) return;
+    Batch b(id_, deferred_);
     commit(b);
   }
 
@@ -690,7 +716,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     const auto& cfg = shared_->config;
     for (int attempt = 0;; ++attempt) {
       {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         start_id = b.add(make_event("span.model_request_start"));
         commit(b);
       }
@@ -719,7 +745,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       try {
         return run_on(io_, provider_->complete(req, sink, stop_token_));
       } catch (const models::ModelError& e) {
-        Batch b(id_);
+        Batch b(id_, deferred_);
         b.add(make_event("span.model_request_end", {{"model_request_start_id", start_id},
                                                     {"is_error", true},
                                                     {"model_usage", usage_json({})}}));
@@ -741,7 +767,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
           interrupted();
           return std::nullopt;
         }
-        Batch r(id_);
+        Batch r(id_, deferred_);
         set_status(r, "running");
         r.add(make_event("session.status_running"));
         commit(r);
@@ -814,7 +840,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
   // tool calls with their decisions.
   std::vector<ToolCall> record_reply(const models::ModelReply& reply, const Previews& previews,
                                      const std::string& start_id) {
-    Batch b(id_);
+    Batch b(id_, deferred_);
     std::vector<ToolCall> calls;
     json text = json::array();
     std::string text_id;
@@ -975,6 +1001,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
   std::optional<Clock::time_point> turn_started_;
   History history_;
   std::vector<PendingTool> pending_;
+  std::vector<json> deferred_;
   std::unique_ptr<Toolbox> toolbox_;
   boost::asio::io_context io_;
   std::unique_ptr<Environment> env_;
