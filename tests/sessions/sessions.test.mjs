@@ -389,3 +389,42 @@ test('the repository workflow through the SDK: forge MCP server on the agent, to
     await forge.stop();
   }
 });
+
+test('web_fetch follows the environment networking policy; web_search says it has no backend', async () => {
+  const http = await import('node:http');
+  const site = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<html><head><script>var x=1;</script></head><body><h1>Local docs</h1><p>Fetched &amp; read.</p></body></html>');
+  });
+  await new Promise((r) => site.listen(0, '127.0.0.1', r));
+  const pageURL = `http://127.0.0.1:${site.address().port}/docs`;
+  const model = await startModelServer({
+    turns: [use('web_fetch', { url: pageURL }), use('web_search', { query: 'cove' }), say('ok'), use('web_fetch', { url: pageURL }), say('refused')],
+  });
+  // Loopback is refused unless the daemon lets the proxy reach private addresses.
+  const cove = await startCove({ modelURL: model.url, extra: ['--egress-allow-private'] });
+  try {
+    const { sdk } = cove;
+    const agent = await sdk.beta.agents.create({ name: 'web', model: 'claude-test', tools: [{ type: 'agent_toolset_20260401' }] });
+    const allowed = await sdk.beta.environments.create({ name: 'web-allowed', config: { type: 'cloud', networking: { type: 'limited', allowed_hosts: ['127.0.0.1'] } } });
+    const closed = await sdk.beta.environments.create({ name: 'web-closed', config: { type: 'cloud', networking: { type: 'limited', allowed_hosts: ['example.invalid'] } } });
+    const s1 = await sdk.beta.sessions.create({ agent: agent.id, environment_id: allowed.id });
+    const first = await turn(sdk, s1.id, 'Read the docs.');
+    const [fetched, searched] = first.filter((e) => e.type === 'agent.tool_result');
+    assert.equal(fetched.is_error, false, text(fetched.content));
+    assert.match(text(fetched.content), /Local docs/);
+    assert.match(text(fetched.content), /Fetched & read\./);
+    assert.ok(!text(fetched.content).includes('var x'), 'scripts are dropped');
+    assert.equal(searched.is_error, true);
+    assert.match(text(searched.content), /no search backend/);
+    const s2 = await sdk.beta.sessions.create({ agent: agent.id, environment_id: closed.id });
+    const second = await turn(sdk, s2.id, 'Read the docs.');
+    const refused = second.find((e) => e.type === 'agent.tool_result');
+    assert.equal(refused.is_error, true);
+    assert.match(text(refused.content), /refused by the network policy/);
+  } finally {
+    await cove.stop();
+    await model.close();
+    site.close();
+  }
+});
