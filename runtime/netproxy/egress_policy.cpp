@@ -223,6 +223,17 @@ bool host_allowed(const NetworkPolicy& policy, std::string_view host) {
   return false;
 }
 
+const std::vector<std::string>& package_manager_hosts() {
+  static const std::vector<std::string> hosts = {
+      "deb.debian.org",        "security.debian.org",  "archive.ubuntu.com",
+      "security.ubuntu.com",   "ports.ubuntu.com",     "crates.io",
+      "index.crates.io",       "static.crates.io",     "rubygems.org",
+      "index.rubygems.org",    "proxy.golang.org",     "sum.golang.org",
+      "registry.npmjs.org",    "registry.yarnpkg.com", "pypi.org",
+      "files.pythonhosted.org"};
+  return hosts;
+}
+
 std::optional<HostPort> parse_authority(std::string_view authority) {
   std::string_view host, port;
   if (!authority.empty() && authority.front() == '[') {

@@ -63,6 +63,10 @@ std::optional<std::string> normalize_host(std::string_view host);
 // "*.suffix" and host ends with ".suffix" (the bare suffix itself does not match).
 bool host_allowed(const NetworkPolicy& policy, std::string_view host);
 
+// The registries that an environment's allow_package_managers opens under limited networking
+// (apt, cargo, gem, go, npm, pip), as allowed_hosts entries to add to the policy.
+const std::vector<std::string>& package_manager_hosts();
+
 // Splits "host:port" / "[v6]:port" (a CONNECT target). nullopt when malformed.
 struct HostPort {
   std::string host;

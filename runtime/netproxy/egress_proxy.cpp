@@ -107,7 +107,8 @@ asio::awaitable<bool> forward(const Context& ctx, const NetworkPolicy& policy, L
     bad = e.what();
   }
   if (bad.empty() && url.tls()) bad = "https:// URLs go through CONNECT (set https_proxy)";
-  auto host = bad.empty() ? normalize_host(url.host) : std::nullopt;
+  std::optional<std::string> host;
+  if (bad.empty()) host = normalize_host(url.host);
   if (bad.empty() && !host) bad = "\"" + url.host + "\" is not a valid host name";
   if (!bad.empty()) {
     co_await respond_and_close(link, 400, kWho + bad);

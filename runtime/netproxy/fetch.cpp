@@ -110,7 +110,6 @@ asio::awaitable<FetchResult> fetch_url(const Context& ctx, NetworkPolicy policy,
       auto endpoints = co_await resolve_checked(policy, *host, url.port);
       co_await connect_upstream(ctx, *link, endpoints, url.origin());
       if (url.tls()) co_await start_tls(ctx, *link, *host);
-      // (if/else rather than ?: : GCC 12 miscompiles co_await inside a conditional operator)
       if (link->tls)
         a = co_await get(*link, *link->tls, url, max_bytes);
       else
@@ -139,7 +138,10 @@ asio::awaitable<FetchResult> fetch_url(const Context& ctx, NetworkPolicy policy,
     FetchResult result;
     result.status = static_cast<int>(a.status);
     result.content_type = a.content_type;
-    result.body = is_html(a.content_type) ? html_to_text(a.body) : std::move(a.body);
+    if (is_html(a.content_type))
+      result.body = html_to_text(a.body);
+    else
+      result.body = std::move(a.body);
     result.truncated = truncate_utf8(result.body, max_bytes) || a.truncated;
     co_return result;
   }

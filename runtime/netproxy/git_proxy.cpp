@@ -83,6 +83,16 @@ asio::awaitable<bool> exchange(Link& link, Stream& up,
             "repository token (resources.update) and retry");
     co_return false;
   }
+  if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+    // Passing it on would send git past the proxy, without the token; say where it points.
+    std::string location(res[http::field::location]);
+    location = location.substr(0, location.find('?'));
+    if (location.empty()) location = "another location";
+    co_await respond_and_close(link, 502,
+                               kWho + x.origin + " redirects repository " + x.route.name + " to " +
+                                   location + "; the session's repository URL needs updating");
+    co_return false;
+  }
   const bool keep_alive = x.client_keep_alive && self_delimited(*response);
   strip_hop_by_hop(res.base());
   res.erase(http::field::www_authenticate);
@@ -162,7 +172,7 @@ asio::awaitable<bool> forward(const Context& ctx, const RemoteLookup& lookup, Li
   req.keep_alive(false);
   if (x.has_token)
     req.set(http::field::authorization, "Basic " + base64("x-access-token:" + remote->token));
-  bool again = false;  // if/else: GCC 12 miscompiles co_await inside ?:
+  bool again = false;  // if/else, not ?: (see relay.hpp)
   if (link.tls)
     again = co_await exchange(link, *link.tls, parser, buffer, x);
   else

@@ -72,6 +72,9 @@ struct ProxyOptions {
   std::chrono::milliseconds header_timeout{std::chrono::seconds(60)};
   // A PEM file trusted for upstream TLS (git remotes, fetch) in addition to the system CAs.
   std::string extra_ca_file;
+  // Open connections one listener (one sandbox's proxy) may hold; more are closed at once, so
+  // a sandbox cannot use up the runtime's file descriptors.
+  int max_connections = 256;
 };
 
 class ProxyService {

@@ -76,6 +76,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
       {
         std::lock_guard lock(self->mu_);
         if (self->stopped_) co_return;
+        if (self->links_.size() >= static_cast<size_t>(self->ctx_.options.max_connections))
+          continue;  // over the limit: `link` goes, closing the socket
         self->links_[link.get()] = link;
       }
       asio::co_spawn(strand, run(self, link), [](std::exception_ptr) {});

@@ -113,8 +113,10 @@ asio::awaitable<std::vector<tcp::endpoint>> resolve_checked(const NetworkPolicy&
     if (!why) {
       allowed.push_back(ep);
     } else if (first_refusal.empty()) {
-      first_refusal =
-          literal ? host + " is " + *why : host + " resolves to " + ip.str() + ", " + *why;
+      if (literal)
+        first_refusal = host + " is " + *why;
+      else
+        first_refusal = host + " resolves to " + ip.str() + ", " + *why;
     }
   }
   if (allowed.empty()) throw PolicyError(first_refusal);
@@ -159,7 +161,11 @@ asio::awaitable<void> connect_upstream(const Context& ctx, Link& link,
       link.touch();
       co_return;
     }
-    last = ep.address().to_string() + ": " + (timed_out ? "timed out" : ec.message());
+    last = ep.address().to_string() + ": ";
+    if (timed_out)
+      last += "timed out";
+    else
+      last += ec.message();
   }
   link.close_upstream();
   throw UpstreamError("cannot connect to " + what + " (" + last + ")");

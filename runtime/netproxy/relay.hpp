@@ -2,6 +2,9 @@
 // it includes Asio and Beast): a Link is one proxied client connection and the upstream
 // connection it opened, watched for idleness; the relay functions stream HTTP messages from one
 // side to the other piece by piece, never holding a whole body.
+//
+// GCC 12 miscompiles the conditional operator in coroutines when a branch holds a co_await or
+// a temporary with a destructor (double frees): the coroutines here use if/else instead.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -287,6 +287,34 @@ TEST_F(Egress, DestroyingTheHandleClosesConnections) {
   EXPECT_EQ(after.status.code, 7) << "connection refused: " << after.err;
 }
 
+TEST_F(Egress, ConnectionsPerSandboxAreCapped) {
+  np::ProxyOptions o = options();
+  o.max_connections = 2;
+  np::ProxyService capped(o);
+  auto handle = capped.serve_egress(np::listen_in_netns(box_->init_pid(), np::kEgressPort),
+                                    open_policy(true));
+  Output held = cove::test::run(*box_, {"python3", "-c",
+                                        "import socket\n"
+                                        "s = [socket.create_connection(('127.0.0.1', 3128)) "
+                                        "for _ in range(3)]\n"
+                                        "for i, c in enumerate(s):\n"
+                                        "  c.settimeout(1.0)\n"
+                                        "  try:\n"
+                                        "    print(f'{i}=' + ('closed' if c.recv(1) == b'' else "
+                                        "'data'))\n"
+                                        "  except socket.timeout:\n"
+                                        "    print(f'{i}=open')\n"
+                                        "  except OSError:\n"
+                                        "    print(f'{i}=closed')\n"});
+  EXPECT_EQ(held.out, "0=open\n1=open\n2=closed\n") << held.err;
+  // Once those are gone, connections are accepted again.
+  Output after = sh(
+      *box_,
+      "for i in 1 2 3 4 5; do curl -sS " + origin("/hello") + " && exit 0; sleep 0.2; done; exit 1",
+      {.env = proxy_env()});
+  EXPECT_EQ(after.out, "hello from origin\n") << after.err;
+}
+
 TEST_F(Egress, TunnelThroughput) {
   serve(open_policy(true));
   const std::string n = "524288000";  // 500 MiB

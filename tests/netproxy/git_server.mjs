@@ -6,6 +6,7 @@
 //                 and revoke them while the server runs)
 //   LOG_FILE      gets one line a request: METHOD PATH auth=ok|bad|none te=... ce=...
 //                 (never a token)
+// Paths under /moved/ answer 301 to /repo.git/...
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,6 +29,12 @@ const server = http.createServer((req, res) => {
     fs.appendFileSync(logFile, `${req.method} ${url.pathname} auth=${auth ? (ok ? 'ok' : 'bad') : 'none'}` +
                                    ` te=${req.headers['transfer-encoding'] || ''}` +
                                    ` ce=${req.headers['content-encoding'] || ''}\n`);
+  }
+  if (url.pathname.startsWith('/moved/')) {  // a repository that moved elsewhere
+    req.resume();
+    res.writeHead(301, {location: '/repo.git' + url.pathname.slice('/moved'.length) + url.search});
+    res.end();
+    return;
   }
   if (!ok) {
     req.resume();

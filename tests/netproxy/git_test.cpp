@@ -192,6 +192,16 @@ TEST_F(GitProxy, UnknownRepositoriesAndOtherPaths) {
   EXPECT_NE(o.status.code, 0);
   EXPECT_NE(o.err.find("this session has no repository named \"nope\""), std::string::npos)
       << o.err;
+  {
+    std::lock_guard lock(mu_);
+    remotes_["moved"] = {server_->url("/moved"), kToken1};
+  }
+  Output moved = git("git clone -q http://127.0.0.1:7418/moved.git moved");
+  EXPECT_NE(moved.status.code, 0);
+  EXPECT_NE(moved.err.find("redirects repository moved to /repo.git/info/refs; the session's "
+                           "repository URL needs updating"),
+            std::string::npos)
+      << moved.err;
   Output p = git("curl -sS -w '\\nstatus=%{http_code}\\n' http://127.0.0.1:7418/repo.git/HEAD");
   EXPECT_EQ(p.at("status"), "404");
   EXPECT_NE(p.out.find("not a git smart-HTTP path"), std::string::npos) << p.out;

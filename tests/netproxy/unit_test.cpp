@@ -159,6 +159,17 @@ TEST(HostMatching, Normalization) {
   EXPECT_FALSE(np::normalize_host(std::string(64, 'a') + ".com"));
 }
 
+TEST(HostMatching, PackageManagerHosts) {
+  np::NetworkPolicy p;
+  p.allowed_hosts = np::package_manager_hosts();
+  for (const char* host : {"pypi.org", "files.pythonhosted.org", "registry.npmjs.org", "crates.io",
+                           "proxy.golang.org", "rubygems.org", "deb.debian.org"})
+    EXPECT_TRUE(np::host_allowed(p, host)) << host;
+  EXPECT_FALSE(np::host_allowed(p, "evil.example"));
+  for (const auto& h : np::package_manager_hosts())
+    EXPECT_EQ(np::normalize_host(h), h);
+}
+
 TEST(Authority, HostAndPort) {
   auto a = np::parse_authority("Example.com:443");
   ASSERT_TRUE(a);
