@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "mounts/repo_cache.hpp"
+#include "runtime/netproxy/egress_policy.hpp"
 #include "runtime/sessions/agent_session.hpp"
 
 namespace cove::sessions {
@@ -17,15 +18,6 @@ namespace cove::sessions {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Package registries `allow_package_managers` opens under limited networking.
-const std::vector<std::string>& package_hosts() {
-  static const std::vector<std::string> hosts = {
-      "pypi.org",         "files.pythonhosted.org", "registry.npmjs.org", "registry.yarnpkg.com",
-      "crates.io",        "static.crates.io",       "index.crates.io",    "rubygems.org",
-      "proxy.golang.org", "sum.golang.org",         "deb.debian.org",     "security.debian.org"};
-  return hosts;
-}
 
 void make_owned_dir(const fs::path& dir, uid_t uid, gid_t gid) {
   fs::create_directories(dir);
@@ -173,7 +165,7 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
   for (const auto& h : networking.value("allowed_hosts", json::array()))
     if (h.is_string()) policy_.allowed_hosts.push_back(h.get<std::string>());
   if (networking.value("allow_package_managers", false))
-    for (const auto& h : package_hosts())
+    for (const auto& h : netproxy::package_manager_hosts())
       policy_.allowed_hosts.push_back(h);
   policy_.allow_private_addresses = config.egress_allow_private;
 
