@@ -23,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/models/config.hpp"
+
 namespace cove::models {
 
 using json = nlohmann::json;
@@ -98,24 +100,6 @@ class Provider {
                                     std::stop_token stop) = 0;
 };
 
-// How the daemon reaches models. An agent's model id may carry a provider prefix that
-// overrides `provider` for that agent: "anthropic:NAME", "openai:NAME", "scripted:FILE".
-struct ProviderConfig {
-  std::string provider = "anthropic";  // anthropic | openai | scripted
-  std::string anthropic_base_url = "https://api.anthropic.com";
-  std::string anthropic_api_key;  // COVE_MODEL_API_KEY or ANTHROPIC_API_KEY
-  std::string openai_base_url = "http://127.0.0.1:8000/v1";
-  std::string openai_api_key;
-  // Scripts for the scripted provider: "scripted:NAME" reads scripts_dir/NAME (a plain file
-  // name; no directories). With provider=scripted and no prefix, `script` is used.
-  std::string scripts_dir;
-  std::string script;
-  // When set, every reply (of any provider) is appended to a script in this directory, one
-  // file per session, that the scripted provider replays exactly.
-  std::string record_dir;
-  std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};
-};
-
 // The provider for a model id under this configuration; `session_id` names the recording.
 // Throws std::invalid_argument with a readable reason (unknown prefix, missing script, ...).
 std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
@@ -125,11 +109,5 @@ std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
 // The model name a model id stands for: the id without a provider prefix ("anthropic:",
 // "openai:", "scripted:"); other colons belong to the name ("qwen2.5:7b").
 std::string model_name(const std::string& model_id);
-
-// Reads COVE_MODEL_PROVIDER, COVE_MODEL_BASE_URL, COVE_MODEL_API_KEY / ANTHROPIC_API_KEY,
-// COVE_OPENAI_BASE_URL, COVE_OPENAI_API_KEY, COVE_MODEL_SCRIPTS_DIR, COVE_MODEL_SCRIPT and
-// COVE_MODEL_RECORD_DIR into a config (empty variables count as unset). ANTHROPIC_BASE_URL is
-// deliberately not read: clients set it to point at cove itself.
-ProviderConfig provider_config_from_env();
 
 }  // namespace cove::models

@@ -26,6 +26,7 @@
 #include "mounts/repo_cache.hpp"
 #include "net/sse_writer.hpp"
 #include "runtime/api/common.hpp"
+#include "runtime/models/provider.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/history.hpp"
 #include "runtime/sessions/session_environment.hpp"

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/models/provider.hpp"
+#include "runtime/models/config.hpp"
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/spec.hpp"
