@@ -1,9 +1,9 @@
 #include "runtime/client/api_client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <optional>
 
+#include "net/block_on.hpp"
 #include "net/http_client.hpp"
 #include "net/sse_parser.hpp"
 #include "net/url.hpp"
@@ -11,23 +11,6 @@
 namespace cove::client {
 
 namespace {
-
-template <class T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
-    error = e;
-    if (!e) result.emplace(std::move(v));
-    done = true;
-  });
-  io.restart();
-  while (!done)
-    io.run_one();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
 
 std::string error_message(const net::HttpResponse& r) {
   try {
@@ -58,7 +41,7 @@ struct ApiClient::Impl {
   json call(net::HttpRequest req) {
     net::HttpResponse r;
     try {
-      r = run(io, http.send(std::move(req)));
+      r = net::block_on(io, http.send(std::move(req)));
     } catch (const net::HttpError& e) {
       throw ApiClientError(e.what(), 0);
     }
@@ -104,12 +87,12 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
   req.read_timeout = std::chrono::milliseconds(0);
   std::unique_ptr<net::HttpResponseStream> s;
   try {
-    s = run(impl_->io, impl_->http.open(std::move(req)));
+    s = net::block_on(impl_->io, impl_->http.open(std::move(req)));
   } catch (const net::HttpError& e) {
     throw ApiClientError(e.what(), 0);
   }
   if (s->status() != 200) {
-    auto body = run(impl_->io, s->read_all(1 << 20));
+    auto body = net::block_on(impl_->io, s->read_all(1 << 20));
     throw ApiClientError(error_message({s->status(), {}, body}), s->status());
   }
   after_open();
@@ -117,7 +100,7 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
   for (;;) {
     std::optional<std::string> chunk;
     try {
-      chunk = run(impl_->io, s->read_some());
+      chunk = net::block_on(impl_->io, s->read_some());
     } catch (const net::HttpError& e) {
       throw ApiClientError(std::string("event stream broke: ") + e.what(), 0);
     }

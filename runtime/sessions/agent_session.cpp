@@ -9,7 +9,6 @@
 #include "runtime/sessions/agent_session.hpp"
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +23,7 @@
 
 #include "mcp/client.hpp"
 #include "mounts/repo_cache.hpp"
+#include "net/block_on.hpp"
 #include "net/sse_writer.hpp"
 #include "runtime/api/common.hpp"
 #include "runtime/models/provider.hpp"
@@ -63,22 +63,6 @@ struct SessionGone : std::runtime_error {
 };
 
 // Runs a coroutine on `io` from its owning thread and returns its result.
-template <class T>
-T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result.emplace(std::move(value));
-    done = true;
-  });
-  io.restart();
-  while (!done)
-    io.run_one();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
 
 std::string model_error_type(models::ModelErrorKind kind) {
   switch (kind) {
@@ -627,8 +611,8 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         if (shared_->config.offline && !is_loopback_url(url))
           throw std::runtime_error(offline_refusal(url));
         step("mcp", name, [&] {
-          run_on(io_, client->connect());
-          auto tools = run_on(io_, client->list_tools());
+          net::block_on(io_, client->connect());
+          auto tools = net::block_on(io_, client->list_tools());
           std::vector<json> list;
           for (const auto& t : tools)
             list.push_back({{"name", t.name},
@@ -744,7 +728,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         log_.preview(id_, "agent.message", net::sse_frame("event_delta", delta.dump()));
       };
       try {
-        return run_on(io_, provider_->complete(req, sink, stop_token_));
+        return net::block_on(io_, provider_->complete(req, sink, stop_token_));
       } catch (const models::ModelError& e) {
         Batch b(id_, deferred_);
         b.add(make_event("span.model_request_end", {{"model_request_start_id", start_id},
@@ -967,7 +951,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       return tools::ToolOutput::text("MCP server " + server + " is not connected", true);
     mcp::CallOptions options;
     options.stop = stop_token_;
-    auto result = run_on(io_, it->second->call_tool(name, input, options));
+    auto result = net::block_on(io_, it->second->call_tool(name, input, options));
     tools::ToolOutput out;
     out.content = mcp_content(result);
     out.is_error = result.is_error;

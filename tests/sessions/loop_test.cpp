@@ -13,9 +13,9 @@ json toolset(json configs = json::array(), json defaults = json::object()) {
 }
 
 TEST(Toolbox, BuiltinsDefaultToAllowAndFollowTheirConfig) {
-  Toolbox box(json::array(
-      {toolset({{{"name", "bash"}, {"permission_policy", {{"type", "always_ask"}}}},
-                {{"name", "web_search"}, {"enabled", false}}})}));
+  Toolbox box(
+      json::array({toolset({{{"name", "bash"}, {"permission_policy", {{"type", "always_ask"}}}},
+                            {{"name", "web_search"}, {"enabled", false}}})}));
   EXPECT_EQ(box.decide("read", {}).policy, Policy::allow);
   EXPECT_EQ(box.decide("read", {}).evaluation, json({{"type", "always_allow"}}));
   EXPECT_EQ(box.decide("bash", {}).policy, Policy::ask);
@@ -35,8 +35,8 @@ TEST(Toolbox, BuiltinsDefaultToAllowAndFollowTheirConfig) {
 }
 
 TEST(Toolbox, DisabledByDefaultWithAnAllowList) {
-  Toolbox box(json::array({toolset({{{"name", "read"}, {"enabled", true}}},
-                                   {{"enabled", false}})}));
+  Toolbox box(
+      json::array({toolset({{{"name", "read"}, {"enabled", true}}}, {{"enabled", false}})}));
   ASSERT_EQ(box.definitions().size(), 1u);
   EXPECT_EQ(box.definitions()[0]["name"], "read");
 }
@@ -54,11 +54,10 @@ TEST(Toolbox, McpToolsetsAskByDefaultAndUsePrefixedNames) {
       {{{"type", "mcp_toolset"},
         {"mcp_server_name", "github"},
         {"default_config", {{"enabled", true}, {"permission_policy", {{"type", "always_ask"}}}}},
-        {"configs",
-         json::array({{{"name", "get_file_contents"},
-                       {"enabled", true},
-                       {"permission_policy", {{"type", "always_allow"}}}},
-                      {{"name", "merge_pull_request"}, {"enabled", false}}})}}}));
+        {"configs", json::array({{{"name", "get_file_contents"},
+                                  {"enabled", true},
+                                  {"permission_policy", {{"type", "always_allow"}}}},
+                                 {{"name", "merge_pull_request"}, {"enabled", false}}})}}}));
   EXPECT_EQ(box.mcp_servers(), std::vector<std::string>{"github"});
   box.add_mcp_tools("github", {{{"name", "get_file_contents"}, {"input_schema", json::object()}},
                                {{"name", "create_pull_request"}},
@@ -143,9 +142,8 @@ TEST(History, RebuildsTheConversationFromEvents) {
 TEST(History, ToolResultsStayAheadOfUserTextInOneMessage) {
   History h;
   std::vector<PendingTool> pending;
-  h.apply(event("c1", {{"type", "agent.custom_tool_use"},
-                       {"name", "lookup"},
-                       {"input", json::object()}}),
+  h.apply(event("c1",
+                {{"type", "agent.custom_tool_use"}, {"name", "lookup"}, {"input", json::object()}}),
           pending);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_TRUE(pending[0].custom());
