@@ -206,14 +206,7 @@ class AnthropicProvider : public Provider {
  public:
   AnthropicProvider(boost::asio::any_io_executor executor, AnthropicOptions options)
       : client_(std::move(executor)), options_(std::move(options)) {
-    std::string base = options_.base_url;
-    while (!base.empty() && base.back() == '/')
-      base.pop_back();
-    try {
-      url_ = net::parse_url(base + "/v1/messages");
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("anthropic base URL '" + options_.base_url + "': " + e.what());
-    }
+    url_ = endpoint_url("anthropic", options_.base_url, "/v1/messages");
   }
 
   Task<ModelReply> complete(const ModelRequest& request, const StreamSink& sink,

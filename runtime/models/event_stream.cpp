@@ -114,6 +114,18 @@ Task<bool> read_events(net::HttpResponseStream& stream, const EventStreamTarget&
 
 }  // namespace
 
+net::Url endpoint_url(const std::string& provider, const std::string& base_url,
+                      const std::string& path) {
+  std::string base = base_url;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  try {
+    return net::parse_url(base + path);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(provider + " base URL '" + base_url + "': " + e.what());
+  }
+}
+
 Task<bool> post_event_stream(net::HttpClient& client, net::HttpRequest request,
                              const EventStreamTarget& target, std::stop_token stop,
                              const EventStreamHandler& handler) {

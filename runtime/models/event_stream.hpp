@@ -29,6 +29,11 @@ struct EventStreamTarget {
   std::string secret;    // the API key: never quoted in a message
 };
 
+// The endpoint `path` below a provider's configured base URL (trailing slashes ignored).
+// Throws std::invalid_argument naming the provider and the URL.
+net::Url endpoint_url(const std::string& provider, const std::string& base_url,
+                      const std::string& path);
+
 // Posts `request` with `client` and streams the answer into `handler`. Returns true when the
 // handler reported the reply complete, false when the body ended first. Throws ModelError: the
 // answer's status mapped by error_for_status, network when connecting or the response head

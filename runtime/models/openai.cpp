@@ -303,14 +303,7 @@ class OpenAiProvider : public Provider {
       : client_(std::move(executor)),
         options_(std::move(options)),
         random_(std::random_device{}()) {
-    std::string base = options_.base_url;
-    while (!base.empty() && base.back() == '/')
-      base.pop_back();
-    try {
-      url_ = net::parse_url(base + "/chat/completions");
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("openai base URL '" + options_.base_url + "': " + e.what());
-    }
+    url_ = endpoint_url("openai", options_.base_url, "/chat/completions");
   }
 
   Task<ModelReply> complete(const ModelRequest& request, const StreamSink& sink,
