@@ -19,6 +19,9 @@ apt_packages=(
   libboost1.81-dev libboost-url1.81-dev libgit2-dev nlohmann-json3-dev libseccomp-dev
   libssl-dev libsqlite3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
   libbenchmark-dev bubblewrap hyperfine ca-certificates openssl bsdutils util-linux
+  libre2-dev
+  # what the tests run inside sandboxes and beside them
+  curl procps
 )
 # Node.js may come from elsewhere (e.g. NodeSource, whose nodejs bundles npm and conflicts
 # with Debian's npm): only install Debian's when the commands are missing.

@@ -11,7 +11,7 @@ bench=$root/build/bin/mcp_bench
 [ -d node_modules/@modelcontextprotocol/server-everything ] || { echo "bench mcp: run npm ci" >&2; exit 1; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -i PATH=/usr/bin:/bin PORT="$port" node --import "$root/tests/mcp/loopback.mjs" \
+env -i PATH=/usr/bin:/bin PORT="$port" "$(command -v node)" --import "$root/tests/mcp/loopback.mjs" \
   node_modules/@modelcontextprotocol/server-everything/dist/index.js streamableHttp >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

@@ -2,9 +2,10 @@
 # `cove mcp tools|call` against tests/mcp/test_server.mjs (bearer token required).
 set -euo pipefail
 cove=$1
+node=$2  # the project's pinned Node.js
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d -t cove-mcp-cli.XXXXXX)
-env -i PATH="$PATH" TOKEN=cli-secret PAGE=4 node "$here/test_server.mjs" >"$out/server" 2>&1 &
+env -i PATH="$PATH" TOKEN=cli-secret PAGE=4 "$node" "$here/test_server.mjs" >"$out/server" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$out"' EXIT
 for _ in $(seq 100); do grep -q '^PORT ' "$out/server" && break; sleep 0.1; done

@@ -65,7 +65,7 @@ class NodePeer {
     if (pid_ == 0) {
       ::setpgid(0, 0);
       ::dup2(out[1], 1);
-      std::vector<char*> argv{const_cast<char*>("node")};
+      std::vector<char*> argv{const_cast<char*>(COVE_NODE)};
       for (auto& a : args)
         argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -73,7 +73,7 @@ class NodePeer {
       for (auto& e : env)
         envp.push_back(e.data());
       envp.push_back(nullptr);
-      ::execvpe("node", argv.data(), envp.data());
+      ::execve(COVE_NODE, argv.data(), envp.data());
       ::_exit(127);
     }
     ::setpgid(pid_, pid_);

@@ -228,7 +228,7 @@ test('a custom tool waits for the client result', async () => {
 
 test('user.interrupt stops a long command promptly and kills it', async () => {
   const model = await startModelServer({
-    turns: [use('bash', { command: 'sleep 300' }), use('bash', { command: 'pgrep -x sleep || echo no-sleep-left' }), say('ok')],
+    turns: [use('bash', { command: 'sleep 300' }), use('bash', { command: 'command -v pgrep >/dev/null || { echo no pgrep; exit 127; }; pgrep -x sleep || echo no-sleep-left' }), say('ok')],
   });
   const cove = await startCove({ modelURL: model.url });
   try {
