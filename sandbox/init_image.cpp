@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 #include "sandbox/error.hpp"
 
@@ -13,31 +14,33 @@ extern "C" const char _binary_cove_init_start[];
 extern "C" const char _binary_cove_init_end[];
 
 namespace cove::sandbox {
-namespace {
 
-int make_image() {
-  int fd = ::memfd_create("cove-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) throw_errno("init", "memfd_create", errno);
-  const char* p = _binary_cove_init_start;
-  size_t left = static_cast<size_t>(_binary_cove_init_end - _binary_cove_init_start);
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
+int sealed_program(const char* name, std::string_view image) {
+  int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) throw_errno(name, "memfd_create", errno);
+  while (!image.empty()) {
+    ssize_t n = ::write(fd, image.data(), image.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("init", "write init image", errno);
+      int err = errno;
+      ::close(fd);
+      throw_errno(name, std::string("write ") + name + " image", err);
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    image.remove_prefix(static_cast<size_t>(n));
   }
-  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-    throw_errno("init", "seal init image", errno);
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_errno(name, std::string("seal ") + name + " image", err);
+  }
   return fd;
 }
 
-}  // namespace
-
 int init_image_fd() {
-  static const int fd = make_image();
+  static const int fd = sealed_program(
+      "cove-init",
+      std::string_view(_binary_cove_init_start,
+                       static_cast<size_t>(_binary_cove_init_end - _binary_cove_init_start)));
   return fd;
 }
 

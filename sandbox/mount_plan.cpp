@@ -135,6 +135,15 @@ std::vector<MountOp> build_mount_plan(const SandboxSpec& spec, const HostView& h
   }
   plan.push_back(
       {MountKind::kProc, wire::kNoSuid | wire::kNoDev | wire::kNoExec, 0, "", "/proc", ""});
+  // The kernel's global knobs under /proc, read-only as container runtimes make them: a second
+  // layer behind the sandbox user's own permissions (sysctls are checked against the writer's
+  // euid, and /proc/sys resolves against the writer's namespaces).
+  // (The sandbox's /proc shows what the host's does: a knob this kernel lacks is skipped.)
+  for (const char* knob :
+       {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"})
+    if (host.exists(knob))
+      plan.push_back({MountKind::kBind, kBindFlags | wire::kReadOnly | wire::kSourceInRoot, 0, knob,
+                      knob, ""});
   add_devices(plan, host);
   const std::string tmp_opts = "mode=1777,size=" + std::to_string(spec.limits.tmp_bytes);
   plan.push_back({MountKind::kTmpfs, wire::kNoSuid | wire::kNoDev, 0, "", "/dev/shm", tmp_opts});

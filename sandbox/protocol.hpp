@@ -84,6 +84,7 @@ enum SpawnFlag : uint32_t {
   kStderrFd = 1u << 2,
   kControllingTty = 1u << 3,   // make stdin the command's controlling terminal
   kKeepGroupOnExit = 1u << 4,  // do not kill the rest of the process group on exit
+  kExecFd = 1u << 5,           // the program arrives as an fd (after the stdio fds) to execveat
 };
 
 struct Spawn {

@@ -260,13 +260,17 @@ Sandbox::Command Sandbox::spawn(const SpawnRequest& req) {
   msg.cwd = req.cwd.empty() ? "/" : req.cwd;
   msg.argv = req.argv;
   msg.env = req.env;
-  int fds[3];
+  int fds[4];
   size_t nfds = 0;
   for (int i = 0; i < 3; ++i) {
     int fd = i == 0 ? req.stdin_fd : i == 1 ? req.stdout_fd : req.stderr_fd;
     if (fd < 0) continue;
     msg.flags |= wire::kStdinFd << i;
     fds[nfds++] = fd;
+  }
+  if (req.exec_fd >= 0) {
+    msg.flags |= wire::kExecFd;
+    fds[nfds++] = req.exec_fd;
   }
   if (req.controlling_tty) msg.flags |= wire::kControllingTty;
   if (req.keep_group) msg.flags |= wire::kKeepGroupOnExit;

@@ -59,6 +59,10 @@ struct SpawnRequest {
   std::chrono::milliseconds timeout{0};  // 0 = none; on expiry the process group is killed
   bool controlling_tty = false;          // stdin is a terminal that becomes the controlling tty
   bool keep_group = false;               // leave the rest of the process group running after exit
+  // A program to run instead of searching argv[0]: an fd of an executable (e.g. a sealed
+  // memfd of a program cove carries), executed with execveat(AT_EMPTY_PATH); argv[0] is then
+  // only its name. -1 = none. Duplicated like the stdio fds.
+  int exec_fd = -1;
 };
 
 struct ExitStatus {

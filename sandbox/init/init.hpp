@@ -48,7 +48,8 @@ std::string failure_message(wire::Type type, uint32_t id, const Failure& f);
 // spawn.cpp: forks and execs one command; returns its pid or throws Failure.
 struct SpawnContext {
   const wire::Setup* setup;
-  int stdio[3];  // -1 = keep /dev/null
+  int stdio[3];      // -1 = keep /dev/null
+  int exec_fd = -1;  // the program to execveat, or -1 to search argv[0]
 };
 int spawn(const wire::Spawn& req, const SpawnContext& ctx);
 

@@ -30,8 +30,9 @@ bool await_cgroups(int sock) {
 void contain(int sock, const w::Setup& s, const std::vector<int>& sources) {
   become(s.init_uid, s.init_gid, s.clear_groups != 0);  // ids now map; never host root
   if (::sethostname(s.hostname.data(), s.hostname.size()) != 0) fail("uts: sethostname", errno);
+  disable_nested_user_namespaces();  // the sysctl is this user namespace's own; before the
+                                     // root, where /proc/sys is mounted read-only
   build_root(s.mounts, sources);
-  disable_nested_user_namespaces();
   bring_up_loopback();
   // Commands must not be able to inspect or signal their init.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail("prctl(PR_SET_DUMPABLE)", errno);

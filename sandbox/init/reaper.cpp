@@ -83,11 +83,12 @@ class Reaper {
       case wire::Type::kSpawn: {
         wire::Spawn req;
         if (!wire::decode(r, req)) return;
-        SpawnContext ctx{&setup_, {-1, -1, -1}};
+        SpawnContext ctx{&setup_, {-1, -1, -1}, -1};
         size_t next_fd = 0;
         for (int i = 0; i < 3; ++i)
           if ((req.flags & (wire::kStdinFd << i)) && next_fd < fds.size())
             ctx.stdio[i] = fds[next_fd++];
+        if ((req.flags & wire::kExecFd) && next_fd < fds.size()) ctx.exec_fd = fds[next_fd++];
         try {
           pid_t pid = spawn(req, ctx);
           uint64_t deadline = req.timeout_ms ? now_ms() + req.timeout_ms : 0;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,13 @@ std::string search_path(const std::vector<std::string>& env) {
   // Nothing but stdio (and the error pipe, until exec) may cross into the command.
   if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail("close_range", errno);
   if (int err = seccomp::install(ctx.setup->seccomp_bpf)) fail("seccomp: install filter", err);
+  if (ctx.exec_fd >= 0) {
+    // Close-on-exec since close_range above; fine for a program that needs no interpreter.
+    auto argv = c_strings(req.argv);
+    auto envp = c_strings(req.env);
+    ::syscall(SYS_execveat, ctx.exec_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    fail("exec " + req.argv[0], errno);
+  }
   exec_in_path(req);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -28,6 +29,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+
+#include "tests/support/ia32_abi.hpp"
 
 namespace {
 
@@ -157,6 +160,11 @@ void procfs_probe(int, char**) {
   report_open("kcore_r", "/proc/kcore", O_RDONLY);
   report_open("init_environ_r", "/proc/1/environ", O_RDONLY);
   report_open("init_mem_r", "/proc/1/mem", O_RDONLY);
+  // The kernel's knobs are mounted read-only as well (a second layer behind permissions).
+  for (const char* knob : {"/proc/sys", "/proc/irq", "/proc/bus"}) {
+    struct statvfs vfs;
+    std::printf("%s_ro=%d\n", knob, ::statvfs(knob, &vfs) == 0 && (vfs.f_flag & ST_RDONLY));
+  }
   struct stat st;
   report("sys_stat", ::stat("/sys/kernel", &st));
   report_open("sys_create", "/sys/cove-probe", O_WRONLY | O_CREAT);
@@ -262,10 +270,7 @@ void tty_probe(int, char**) {
 }
 
 void abi_probe(int, char**) {
-  report_child("int80_getpid", [] {
-    long ret = 20;
-    asm volatile("int $0x80" : "+a"(ret) : : "memory");
-  });
+  report_child("int80_getpid", [] { cove::test::ia32_getpid(); });
   report_child("x32_getpid", [] { sys(0x40000000L | SYS_getpid); });
   report("clone3", sys(SYS_clone3, 0, 0));
 }

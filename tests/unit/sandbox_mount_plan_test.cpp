@@ -17,7 +17,8 @@ class FakeHost final : public sb::HostView {
  public:
   std::map<std::string, std::string> links = {
       {"/bin", "usr/bin"}, {"/sbin", "usr/sbin"}, {"/lib", "usr/lib"}, {"/lib64", "usr/lib64"}};
-  std::set<std::string> dirs = {"/usr", "/etc", "/srv/repo", "/srv/cache"};
+  std::set<std::string> dirs = {"/usr",      "/etc",      "/srv/repo", "/srv/cache",
+                                "/proc/sys", "/proc/irq", "/proc/bus"};
   std::set<std::string> files = {"/dev/null",    "/dev/zero", "/dev/full", "/dev/random",
                                  "/dev/urandom", "/dev/tty",  "/srv/file"};
 
@@ -77,6 +78,12 @@ TEST(MountPlan, OwnProcMinimalDevAndSizedTmp) {
   ASSERT_NE(find(plan, "/proc"), nullptr);
   EXPECT_EQ(find(plan, "/proc")->kind, w::MountKind::kProc);
   EXPECT_TRUE(find(plan, "/proc")->flags & w::kNoExec);
+  for (const char* knob : {"/proc/sys", "/proc/irq", "/proc/bus"}) {
+    ASSERT_NE(find(plan, knob), nullptr) << knob;
+    EXPECT_EQ(find(plan, knob)->kind, w::MountKind::kBind) << knob;
+    EXPECT_TRUE(find(plan, knob)->flags & (w::kReadOnly | w::kSourceInRoot)) << knob;
+  }
+  EXPECT_EQ(find(plan, "/proc/sysrq-trigger"), nullptr) << "absent on the host: not bound";
   ASSERT_NE(find(plan, "/tmp"), nullptr);
   EXPECT_EQ(find(plan, "/tmp")->data, "mode=1777,size=1048576");
   EXPECT_EQ(find(plan, "/dev/shm")->data, "mode=1777,size=1048576");
