@@ -911,10 +911,10 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       if (!env_) return tools::ToolOutput::text("the session has no sandbox", true);
       auto token = stop_token_;
       if (name == "bash") return env_->shell().run(input, token);
-      if (name == "read") return env_->workspace().read(input);
-      if (name == "write") return env_->workspace().write(input);
-      if (name == "edit") return env_->workspace().edit(input);
-      if (name == "glob") return env_->workspace().glob(input);
+      if (name == "read") return env_->workspace().read(input, token);
+      if (name == "write") return env_->workspace().write(input, token);
+      if (name == "edit") return env_->workspace().edit(input, token);
+      if (name == "glob") return env_->workspace().glob(input, token);
       if (name == "grep") return env_->workspace().grep(input, token);
       if (name == "web_fetch") return web_fetch(input);
       if (name == "web_search")

@@ -177,9 +177,9 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
                              [this](const std::string& name) { return remote(name); });
   });
-  step("shell", "bash", [&] {
-    workspace_ = std::make_unique<tools::Workspace>(sandbox_->init_pid(), uid, gid, workdir_,
-                                                    config.tool_limits);
+  step("shell", "bash and the file tools", [&] {
+    workspace_ = std::make_unique<tools::Workspace>(*sandbox_, workdir_, config.tool_limits);
+    workspace_->start();
     shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, config.tool_limits);
     shell_->start();
   });

@@ -103,87 +103,26 @@ bool match_segment(std::string_view segment, std::string_view name) {
   return ::fnmatch(std::string(segment).c_str(), std::string(name).c_str(), 0) == 0;
 }
 
-std::string to_posix_extended(std::string_view re, bool& ignore_case) {
-  ignore_case = false;
-  if (re.substr(0, 4) == "(?i)") {
-    ignore_case = true;
-    re.remove_prefix(4);
-  }
+std::string to_re2(std::string_view re) {
   std::string out;
-  out.reserve(re.size() + 8);
+  out.reserve(re.size());
   for (std::size_t i = 0; i < re.size(); ++i) {
     char c = re[i];
     if (c == '\\' && i + 1 < re.size()) {
       char e = re[++i];
-      if (e == 'd')
-        out += "[0-9]";
-      else if (e == 'D')
-        out += "[^0-9]";
-      else if (e == 't')
-        out += '\t';
+      if (e == '<' || e == '>')
+        out += "\\b";  // GNU word starts and ends; RE2 has only the boundary
       else
         out.append({'\\', e});
       continue;
     }
-    if (c == '(' && re.substr(i, 3) == "(?:") {
-      out += '(';
-      i += 2;
+    if (c == '[') {  // a class is copied whole: "\\<" inside one is RE2's to judge
+      std::size_t end = bracket_end(re, i);
+      out.append(re.substr(i, end - i));
+      i = end - 1;
       continue;
     }
-    if (c != '[') {
-      out += c;
-      continue;
-    }
-    // A bracket expression: copy it, rewriting the escapes PCRE allows inside.
-    std::size_t end = bracket_end(re, i);
-    if (end == i + 1) {
-      out += c;
-      continue;
-    }
-    // bracket_end treats '\' as literal (POSIX); re-scan so "[\]]" style escapes close
-    // where PCRE would.
-    std::string klass = "[";
-    std::size_t j = i + 1;
-    if (j < re.size() && re[j] == '^') klass += re[j++];
-    bool closed = false;
-    for (bool first = true; j < re.size(); ++j, first = false) {
-      char k = re[j];
-      if (k == ']' && !first) {
-        closed = true;
-        break;
-      }
-      if (k == '[' && j + 1 < re.size() && re[j + 1] == ':') {
-        std::size_t close = re.find(":]", j + 2);
-        if (close != std::string_view::npos) {
-          klass.append(re.substr(j, close + 2 - j));
-          j = close + 1;
-          continue;
-        }
-      }
-      if (k == '\\' && j + 1 < re.size()) {
-        char e = re[++j];
-        if (e == 'd')
-          klass += "0-9";
-        else if (e == 'w')
-          klass += "[:alnum:]_";
-        else if (e == 's')
-          klass += "[:space:]";
-        else if (e == 't')
-          klass += '\t';
-        else if (e == ']' || e == '^' || e == '-')
-          klass += std::string("[.") + e + ".]";  // a collating element: the literal char
-        else
-          klass += e;
-        continue;
-      }
-      klass += k;
-    }
-    if (!closed) {  // not a class after all: pass through for regcomp to judge
-      out += c;
-      continue;
-    }
-    out += klass + "]";
-    i = j;
+    out += c;
   }
   return out;
 }

@@ -28,10 +28,10 @@ bool has_glob_syntax(std::string_view segment);
 // (a leading '.' included), '?' one character, '[...]' a class, '\' escapes.
 bool match_segment(std::string_view segment, std::string_view name);
 
-// A regular expression as models write it (ripgrep/PCRE habits) as POSIX extended syntax
-// for regcomp: a leading "(?i)" sets `ignore_case`; "(?:" becomes "("; \d \D \t outside
-// brackets, and \d \w \s and escaped punctuation inside brackets, become their POSIX forms.
-// Everything else is passed through for regcomp to accept or reject.
-std::string to_posix_extended(std::string_view regex, bool& ignore_case);
+// A regular expression as models write it (ripgrep/PCRE habits, with GNU grep's \< and \>)
+// in RE2's syntax, which already has (?i), (?:...), \d \w \s \b and POSIX classes: only
+// \< and \> outside brackets become \b. Everything else is left for RE2 to accept or reject
+// (lookarounds and backreferences are rejected: RE2 matches in linear time).
+std::string to_re2(std::string_view regex);
 
 }  // namespace cove::tools::pattern

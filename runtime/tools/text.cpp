@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "runtime/tools/tool_output.hpp"
+
 namespace cove::tools::text {
 namespace {
 
@@ -134,3 +136,54 @@ std::string human_size(std::size_t bytes) {
 }
 
 }  // namespace cove::tools::text
+
+namespace cove::tools {
+
+ToolOutput ToolOutput::text(std::string text, bool is_error) {
+  ToolOutput out;
+  if (text.empty()) text = "(no output)";
+  out.content.push_back({{"type", "text"}, {"text", text::valid_utf8(text)}});
+  out.is_error = is_error;
+  return out;
+}
+
+std::vector<std::string> path_components(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (!part.empty() && part != ".") out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+std::string absolute_path(std::string_view cwd, std::string_view path) {
+  std::vector<std::string> parts;
+  auto fold = [&](std::string_view p) {
+    for (auto& part : path_components(p)) {
+      if (part != "..")
+        parts.push_back(std::move(part));
+      else if (!parts.empty())
+        parts.pop_back();
+    }
+  };
+  if (path.empty() || path.front() != '/') fold(cwd);
+  fold(path);
+  if (parts.empty()) return "/";
+  std::string out;
+  for (const auto& part : parts)
+    out += "/" + part;
+  return out;
+}
+
+}  // namespace cove::tools

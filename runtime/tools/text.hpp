@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cove::tools::text {
 
@@ -42,3 +43,15 @@ std::string replace(std::string_view hay, std::string_view needle, std::string_v
 std::string human_size(std::size_t bytes);
 
 }  // namespace cove::tools::text
+
+namespace cove::tools {
+
+// `path` made absolute against `cwd` and cleaned lexically ("." and ".." folded, ".."
+// stopping at "/"): the name tools show for a path. Resolution itself is the kernel's.
+std::string absolute_path(std::string_view cwd, std::string_view path);
+// "/a/b" + "c" -> "/a/b/c"; "/" + "c" -> "/c".
+std::string join_path(std::string_view dir, std::string_view name);
+// The names of a path's parts, without empty and "." parts ("/a//./b" -> {"a", "b"}).
+std::vector<std::string> path_components(std::string_view path);
+
+}  // namespace cove::tools

@@ -1,10 +1,11 @@
 // The built-in tools of agent_toolset_20260401 that act on a session's sandbox.
 //
-// File tools (read, write, edit, glob, grep) run in the runtime, not in the sandbox: every
-// path is resolved inside the sandbox's root (openat2 with RESOLVE_IN_ROOT and no magic
-// links, so neither symlinks nor ".." lead out) and every file is touched with the sandbox
-// user's fs uid/gid, so permissions are the sandbox's. bash is one persistent shell process
-// per session inside the sandbox: cwd and environment survive between calls.
+// Every tool acts inside the sandbox, as the sandbox user, under its seccomp filter and
+// charged to its cgroups: bash is one persistent shell process per session (cwd and
+// environment survive between calls); the file tools (read, write, edit, glob, grep) are
+// served by `cove-tools`, a small program cove carries and starts inside the sandbox like
+// any command. The runtime only passes requests and results; it never opens a file of the
+// sandbox itself, so a tool can do nothing the sandbox's own bash cannot.
 //
 // Results follow the SDK's reference runner: text content, is_error on failure with a
 // message that says what to do, output capped with a note saying so.
@@ -15,58 +16,50 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "runtime/tools/tool_output.hpp"
 #include "sandbox/fd.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace cove::tools {
 
-using json = nlohmann::json;
-
-struct ToolOutput {
-  json content = json::array();  // [{type:"text", text}]
-  bool is_error = false;
-
-  static ToolOutput text(std::string text, bool is_error = false);
-};
-
-struct ToolLimits {
-  std::size_t max_output_bytes = 100 * 1024;  // bash and grep output
-  std::size_t max_file_bytes = 256 * 1024;    // read and edit refuse larger files
-  std::size_t max_glob_results = 200;
-  std::chrono::milliseconds default_timeout{std::chrono::seconds(120)};  // bash
-  std::chrono::milliseconds grep_timeout{std::chrono::seconds(60)};
-};
-
-// File tools over the root of a running sandbox.
+// The file tools of one sandbox, served from inside it (runtime/tools/server/).
 class Workspace {
  public:
-  // init_pid: the sandbox's init (its /proc/<pid>/root is the root); uid/gid: host ids of
-  // the sandbox user; cwd: absolute path inside the sandbox that relative paths start from.
-  // Throws std::runtime_error when the root cannot be opened. The tools may be called from
-  // several threads at once; each runs on the calling thread, which for the duration of the
-  // call takes the sandbox user's fs ids (and gets root's back afterwards).
-  Workspace(pid_t init_pid, uid_t uid, gid_t gid, std::string cwd, ToolLimits limits = {});
+  // cwd: absolute path inside the sandbox that relative paths start from. The server starts
+  // on the first call (or start()); the Workspace must be destroyed before `sandbox`.
+  Workspace(sandbox::Sandbox& sandbox, std::string cwd, ToolLimits limits = {});
+  ~Workspace();  // stops the server
 
-  ToolOutput read(const json& input);   // file_path, view_range?
-  ToolOutput write(const json& input);  // file_path, content
-  ToolOutput edit(const json& input);   // file_path, old_string, new_string, replace_all?
-  ToolOutput glob(const json& input);   // pattern, path?
+  // Each blocks until the result is in, the call's time limit passes, or `stop` fires; then
+  // the server is killed (a new one serves the next call) and the result says what happened.
+  // Thread-safe, one call at a time.
+  ToolOutput read(const json& input, std::stop_token stop = {});   // file_path, view_range?
+  ToolOutput write(const json& input, std::stop_token stop = {});  // file_path, content
+  ToolOutput edit(const json& input,
+                  std::stop_token stop = {});  // file_path, old_string, new_string, replace_all?
+  ToolOutput glob(const json& input, std::stop_token stop = {});  // pattern, path?
   ToolOutput grep(const json& input, std::stop_token stop = {});  // pattern, path?
 
+  // Starts the server now; throws sandbox::SandboxError when it cannot start.
+  void start();
   const std::string& cwd() const { return cwd_; }
 
  private:
-  sandbox::UniqueFd root_;
-  uid_t uid_;
-  gid_t gid_;
+  struct Server;
+  ToolOutput call(const char* tool, const json& input, std::stop_token stop);
+  void start_server();  // with mu_ held
+  void stop_server();   // with mu_ held
+
+  sandbox::Sandbox& sandbox_;
   std::string cwd_;
   ToolLimits limits_;
+  std::mutex mu_;  // one call at a time
+  std::unique_ptr<Server> server_;
 };
 
 // The session's persistent bash inside the sandbox.

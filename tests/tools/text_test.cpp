@@ -3,11 +3,10 @@
 #include "runtime/tools/text.hpp"
 
 #include <gtest/gtest.h>
-#include <regex.h>
+#include <re2/re2.h>
 
 #include "runtime/tools/pattern.hpp"
-#include "runtime/tools/sandbox_fs.hpp"
-#include "runtime/tools/tools.hpp"
+#include "runtime/tools/tool_output.hpp"
 
 namespace text = cove::tools::text;
 namespace pattern = cove::tools::pattern;
@@ -123,18 +122,13 @@ TEST(GlobSegments, SplitAndMatch) {
 namespace {
 // Whether the translated `re` finds a match in `line`.
 bool matches(const std::string& re, const std::string& line) {
-  bool icase = false;
-  std::string posix = pattern::to_posix_extended(re, icase);
-  regex_t r;
-  if (regcomp(&r, posix.c_str(), REG_EXTENDED | REG_NEWLINE | (icase ? REG_ICASE : 0)) != 0)
-    throw std::runtime_error("regcomp rejected " + posix);
-  bool found = regexec(&r, line.c_str(), 0, nullptr, 0) == 0;
-  regfree(&r);
-  return found;
+  RE2 r(pattern::to_re2(re), RE2::Quiet);
+  if (!r.ok()) throw std::runtime_error("RE2 rejected " + re + ": " + r.error());
+  return RE2::PartialMatch(line, r);
 }
 }  // namespace
 
-TEST(RegexDialect, PcreHabitsBecomePosix) {
+TEST(RegexDialect, PcreHabitsAndGnuWordEdgesWork) {
   EXPECT_TRUE(matches("v\\d+\\.\\d+", "version v12.3"));
   EXPECT_FALSE(matches("v\\d+", "version vx"));
   EXPECT_TRUE(matches("\\D\\d", "a1"));
@@ -154,6 +148,10 @@ TEST(RegexDialect, PcreHabitsBecomePosix) {
   EXPECT_TRUE(matches("a\\tb", "a\tb"));
   EXPECT_TRUE(matches("\\.", "."));
   EXPECT_FALSE(matches("\\.", "x"));
+  EXPECT_TRUE(matches("\\<word\\>", "a word here"));  // GNU grep's word edges
+  EXPECT_FALSE(matches("\\<word\\>", "swordfish"));
+  EXPECT_EQ(pattern::to_re2("[\\<]\\<"), "[\\<]\\b");         // inside a class: left alone
+  EXPECT_THROW(matches("(a)\\1", "aa"), std::runtime_error);  // no backreferences
 }
 
 TEST(ToolOutput, TextBlocksAreNeverEmpty) {

@@ -1,18 +1,20 @@
-// The read, write and edit tools: whole-file work inside the sandbox's root, as the
-// sandbox user (glob and grep are in search.cpp).
+// The read, write and edit tools: whole-file work inside the sandbox's root (glob and grep
+// are in search.cpp).
+#include "runtime/tools/server/files.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 
-#include "runtime/tools/sandbox_fs.hpp"
+#include "runtime/tools/server/fs.hpp"
+#include "runtime/tools/server/tool_call.hpp"
 #include "runtime/tools/text.hpp"
-#include "runtime/tools/tool_call.hpp"
-#include "runtime/tools/tools.hpp"
 
 namespace cove::tools {
 namespace {
@@ -86,13 +88,19 @@ bool looks_binary(std::string_view head) {
 
 // Calls on_line(number, line) for each line of `fd` (the '\n' removed; a last line without
 // one counts) until it returns false. A line longer than `max_line` is cut there. Returns
-// the number of lines seen. Throws ToolError for a binary file.
+// the number of lines seen. Throws ToolError for a binary file, or when `deadline` passes
+// (a sparse file can be endless zeros with no newline).
 std::size_t for_each_line(int fd, const std::string& path, std::size_t max_line,
+                          std::chrono::steady_clock::time_point deadline,
                           const std::function<bool(std::size_t, std::string_view)>& on_line) {
   std::string carry;
   std::size_t number = 0, offset = 0;
   char buf[kChunk];
   for (;;) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw ToolError("reading " + path + " stopped after " + text::human_size(offset) +
+                      " (the time limit); read a range nearer the start, or use bash (sed -n, "
+                      "tail) for large files");
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw ToolError("cannot read " + describe_error(path, errno));
@@ -123,26 +131,27 @@ std::size_t for_each_line(int fd, const std::string& path, std::size_t max_line,
 
 }  // namespace
 
-ToolOutput ToolOutput::text(std::string text, bool is_error) {
-  ToolOutput out;
-  // The Messages API rejects empty text blocks.
-  if (text.empty()) text = "(no output)";
-  out.content.push_back({{"type", "text"}, {"text", text::valid_utf8(text)}});
-  out.is_error = is_error;
-  return out;
+Files::Files(std::string cwd, ToolLimits limits)
+    : root_(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      cwd_(absolute_path("/", cwd)),
+      limits_(limits) {
+  if (!root_) throw std::runtime_error(std::string("cannot open /: ") + std::strerror(errno));
 }
 
-Workspace::Workspace(pid_t init_pid, uid_t uid, gid_t gid, std::string cwd, ToolLimits limits)
-    : root_(open_sandbox_root(init_pid)),
-      uid_(uid),
-      gid_(gid),
-      cwd_(absolute_path("/", cwd)),
-      limits_(limits) {}
+ToolOutput Files::call(const std::string& tool, const json& input) {
+  if (tool == "read") return read(input);
+  if (tool == "write") return write(input);
+  if (tool == "edit") return edit(input);
+  if (tool == "glob") return glob(input);
+  if (tool == "grep") return grep(input);
+  return ToolOutput::text("unknown file tool " + tool, true);
+}
 
-ToolOutput Workspace::read(const json& input) {
-  return call::as_user(uid_, gid_, [&] {
+ToolOutput Files::read(const json& input) {
+  return call::answer([&] {
     std::string path = absolute_path(cwd_, call::required_string(input, "file_path"));
     std::optional<ViewRange> range = parse_view_range(input);
+    auto deadline = std::chrono::steady_clock::now() + limits_.grep_timeout;
     sandbox::UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
     struct stat st = stat_or_throw(fd.get(), path);
     require_regular(st, path);
@@ -151,7 +160,8 @@ ToolOutput Workspace::read(const json& input) {
       std::string lines;  // counted when that is quick
       if (size <= kCountLinesUpTo)
         lines = " (it has " +
-                std::to_string(for_each_line(fd.get(), path, 1, [](auto, auto) { return true; })) +
+                std::to_string(
+                    for_each_line(fd.get(), path, 1, deadline, [](auto, auto) { return true; })) +
                 " lines)";
       throw ToolError(path + " is " + text::human_size(size) + ", over the " +
                       text::human_size(limits_.max_file_bytes) + " read limit; read it in parts " +
@@ -160,7 +170,7 @@ ToolOutput Workspace::read(const json& input) {
     ViewRange want = range.value_or(ViewRange{});
     std::string out;
     std::size_t stopped_after = 0;  // the last line shown when the output limit stopped us
-    std::size_t lines = for_each_line(fd.get(), path, limits_.max_file_bytes,
+    std::size_t lines = for_each_line(fd.get(), path, limits_.max_file_bytes, deadline,
                                       [&](std::size_t number, std::string_view line) {
                                         if (want.last && number > want.last) return false;
                                         if (number < want.first) return true;
@@ -181,8 +191,8 @@ ToolOutput Workspace::read(const json& input) {
   });
 }
 
-ToolOutput Workspace::write(const json& input) {
-  return call::as_user(uid_, gid_, [&] {
+ToolOutput Files::write(const json& input) {
+  return call::answer([&] {
     std::string path = absolute_path(cwd_, call::required_string(input, "file_path"));
     std::string content = call::required_string(input, "content");
     if (path == "/") throw ToolError("/ is a directory, not a file");
@@ -197,9 +207,7 @@ ToolOutput Workspace::write(const json& input) {
     }
     if (raw < 0) throw ToolError("cannot write " + describe_error(path, -raw));
     sandbox::UniqueFd fd(raw);
-    if (created) {
-      set_mode(fd.get(), 0644);
-    } else {
+    if (!created) {
       require_regular(stat_or_throw(fd.get(), path), path);
       if (::ftruncate(fd.get(), 0) != 0)
         throw ToolError("cannot write " + describe_error(path, errno));
@@ -209,8 +217,8 @@ ToolOutput Workspace::write(const json& input) {
   });
 }
 
-ToolOutput Workspace::edit(const json& input) {
-  return call::as_user(uid_, gid_, [&] {
+ToolOutput Files::edit(const json& input) {
+  return call::answer([&] {
     std::string path = absolute_path(cwd_, call::required_string(input, "file_path"));
     std::string old_string = call::required_string(input, "old_string");
     std::string new_string = call::required_string(input, "new_string");

@@ -1,11 +1,13 @@
-// The glob and grep tools: walks of the sandbox's tree, as the sandbox user. A walk goes
-// down one directory fd at a time (openat with O_NOFOLLOW on a single name), so it never
-// follows a symlink out; only literal path parts are resolved through the root
-// (RESOLVE_IN_ROOT). .git directories and /proc-like file systems are not entered.
+// The glob and grep tools: bounded walks of the sandbox's tree. A walk goes down one
+// directory fd at a time (openat with O_NOFOLLOW on a single name), so it never follows a
+// symlink; only literal path parts are resolved through the root (RESOLVE_IN_ROOT). .git
+// directories and /proc-like file systems are not entered. Every walk is bounded: depth,
+// entries looked at, matches kept and time, each with a note in the result when it bites;
+// grep's expressions run on RE2, whose matching time is linear in the input.
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <regex.h>
+#include <re2/re2.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -15,12 +17,13 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <tuple>
 
 #include "runtime/tools/pattern.hpp"
-#include "runtime/tools/sandbox_fs.hpp"
+#include "runtime/tools/server/files.hpp"
+#include "runtime/tools/server/fs.hpp"
+#include "runtime/tools/server/tool_call.hpp"
 #include "runtime/tools/text.hpp"
-#include "runtime/tools/tool_call.hpp"
-#include "runtime/tools/tools.hpp"
 
 namespace cove::tools {
 namespace {
@@ -29,6 +32,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxGrepFileBytes = 64 * 1024 * 1024;
 constexpr std::size_t kMaxGrepLineBytes = 1000;
+// Directories deeper than this below the search's start are not entered: a walk holds one
+// fd and one path per level.
+constexpr std::size_t kMaxDepth = 256;
+// Directory entries one call looks at, and glob matches it keeps (beyond, only counted).
+constexpr std::size_t kMaxEntries = 2'000'000;
+constexpr std::size_t kMaxGlobMatchesKept = 100'000;
 
 struct Entry {
   std::string name;
@@ -83,19 +92,51 @@ int enter(int parent, const Entry& entry, bool parent_virtual) {
   return fd;
 }
 
-// Time and stop-token limits of one search.
+// The limits of one search: time, entries looked at, and depth (counted, not stopping).
 struct Budget {
   Clock::time_point deadline;
-  std::stop_token stop;
   bool timed_out = false;
-  bool interrupted = false;
+  bool out_of_entries = false;
+  std::size_t entries = 0;
+  std::size_t too_deep = 0;  // directories not entered for depth
 
   bool exhausted() {
-    if (stop.stop_requested()) interrupted = true;
     if (Clock::now() >= deadline) timed_out = true;
-    return timed_out || interrupted;
+    return timed_out || out_of_entries;
+  }
+  // Counts the entries of one listed directory; false once the budget is spent.
+  bool take(std::size_t n) {
+    entries += n;
+    if (entries > kMaxEntries) out_of_entries = true;
+    return !exhausted();
+  }
+  bool may_enter(std::size_t depth) {
+    if (depth < kMaxDepth) return true;
+    ++too_deep;
+    return false;
+  }
+  // The notes a result ends with for the limits that bit.
+  std::string notes(std::chrono::milliseconds timeout) const {
+    std::string out;
+    if (timed_out)
+      out += "[the search stopped after " + std::to_string(timeout.count() / 1000) +
+             " s; results are partial]\n";
+    if (out_of_entries)
+      out += "[the search stopped after looking at " + std::to_string(kMaxEntries) +
+             " entries; results are partial: narrow the path]\n";
+    if (too_deep)
+      out += "[" + std::to_string(too_deep) + " directories more than " +
+             std::to_string(kMaxDepth) + " levels deep were not searched]\n";
+    return out;
   }
 };
+
+// A directory's identity, for walks that must not visit one twice.
+std::pair<dev_t, ino_t> identity(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
+}
 
 // ---- glob ------------------------------------------------------------------------------
 
@@ -115,61 +156,81 @@ class GlobWalk {
     int fd = open_in_root(root_, base, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return;
     sandbox::UniqueFd dir(fd);
-    walk(dir.get(), base, 0, is_virtual_fs(fd));
+    walk(dir.get(), base, 0, 0, is_virtual_fs(fd));
   }
 
   std::vector<GlobMatch>& matches() { return matches_; }
+  std::size_t total() const { return total_; }
   std::size_t unreadable() const { return unreadable_; }
 
  private:
   void add(int dir_fd, const std::string& dir, const std::string& name) {
     std::string path = join_path(dir, name);
-    if (!seen_.insert(path).second) return;
+    if (seen_.count(path)) return;
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    ++total_;
+    if (matches_.size() >= kMaxGlobMatchesKept) return;
+    seen_.insert(path);
     matches_.push_back({std::move(path), st.st_mtim});
   }
 
+  std::vector<Entry> list(int dir_fd) {
+    std::vector<Entry> entries = list_directory(dir_fd, unreadable_);
+    if (!budget_.take(entries.size())) entries.clear();
+    return entries;
+  }
+
+  // Opens subdirectory `e` for the walk at `depth` (its own depth), or -1.
+  int descend(int dir_fd, const Entry& e, std::size_t depth, bool is_virtual) {
+    if (e.name == ".git" || (e.type != DT_DIR && e.type != DT_UNKNOWN)) return -1;
+    if (!budget_.may_enter(depth)) return -1;
+    return enter(dir_fd, e, is_virtual);
+  }
+
   // Everything below `dir`, recursively: the "**" at the end of a pattern.
-  void add_all(int dir_fd, const std::string& dir, bool is_virtual) {
-    if (budget_.exhausted()) return;
-    for (const Entry& e : list_directory(dir_fd, unreadable_)) {
+  void add_all(int dir_fd, const std::string& dir, std::size_t depth, bool is_virtual) {
+    for (const Entry& e : list(dir_fd)) {
+      if (budget_.exhausted()) return;
       add(dir_fd, dir, e.name);
-      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual));
-      if (sub) add_all(sub.get(), join_path(dir, e.name), is_virtual_fs(sub.get()));
+      sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+      if (sub) add_all(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
     }
   }
 
-  void walk(int dir_fd, const std::string& dir, std::size_t i, bool is_virtual) {
-    if (budget_.exhausted() || !visited_.insert({dir, i}).second) return;
+  void walk(int dir_fd, const std::string& dir, std::size_t i, std::size_t depth, bool is_virtual) {
+    if (budget_.exhausted()) return;
+    auto [dev, ino] = identity(dir_fd);
+    if (!visited_.insert({dev, ino, i}).second) return;
     const std::string& seg = (*segments_)[i];
     bool last = i + 1 == segments_->size();
     if (seg == "**") {
-      if (last) return add_all(dir_fd, dir, is_virtual);
-      walk(dir_fd, dir, i + 1, is_virtual);  // "**" as zero directories
-      for (const Entry& e : list_directory(dir_fd, unreadable_)) {
-        sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual));
-        if (sub) walk(sub.get(), join_path(dir, e.name), i, is_virtual_fs(sub.get()));
+      if (last) return add_all(dir_fd, dir, depth, is_virtual);
+      walk(dir_fd, dir, i + 1, depth, is_virtual);  // "**" as zero directories
+      for (const Entry& e : list(dir_fd)) {
+        sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+        if (sub) walk(sub.get(), join_path(dir, e.name), i, depth + 1, is_virtual_fs(sub.get()));
       }
       return;
     }
     if (!pattern::has_glob_syntax(seg)) {
       // A literal name: looked up, not listed (so hidden names and symlinked dirs work).
       if (last) return add(dir_fd, dir, seg);
+      if (!budget_.may_enter(depth + 1)) return;
       std::string path = join_path(dir, seg);
       int fd = open_in_root(root_, path, O_RDONLY | O_DIRECTORY);
       if (fd < 0) return;
       sandbox::UniqueFd sub(fd);
-      return walk(sub.get(), path, i + 1, is_virtual_fs(fd));
+      return walk(sub.get(), path, i + 1, depth + 1, is_virtual_fs(fd));
     }
-    for (const Entry& e : list_directory(dir_fd, unreadable_)) {
+    for (const Entry& e : list(dir_fd)) {
       if (!pattern::match_segment(seg, e.name)) continue;
       if (last) {
         add(dir_fd, dir, e.name);
         continue;
       }
-      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual));
-      if (sub) walk(sub.get(), join_path(dir, e.name), i + 1, is_virtual_fs(sub.get()));
+      sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+      if (sub) walk(sub.get(), join_path(dir, e.name), i + 1, depth + 1, is_virtual_fs(sub.get()));
     }
   }
 
@@ -177,41 +238,44 @@ class GlobWalk {
   Budget& budget_;
   const std::vector<std::string>* segments_ = nullptr;
   std::vector<GlobMatch> matches_;
+  std::size_t total_ = 0;
   std::set<std::string> seen_;
-  std::set<std::pair<std::string, std::size_t>> visited_;
+  std::set<std::tuple<dev_t, ino_t, std::size_t>> visited_;
   std::size_t unreadable_ = 0;
 };
 
 // ---- grep ------------------------------------------------------------------------------
 
+// A grep expression on RE2: linear-time matching, whatever the pattern and the input.
 class Regex {
  public:
-  explicit Regex(const std::string& source) {
-    bool icase = false;
-    std::string posix = pattern::to_posix_extended(source, icase);
-    int flags = REG_EXTENDED | REG_NEWLINE | (icase ? REG_ICASE : 0);
-    if (int rc = ::regcomp(&re_, posix.c_str(), flags)) {
-      char msg[256];
-      ::regerror(rc, &re_, msg, sizeof msg);
-      throw ToolError("invalid regular expression " + json(source).dump() + ": " + msg +
-                      " (POSIX extended syntax; lookarounds and backreferences are not supported)");
-    }
+  explicit Regex(const std::string& source) : re_("(?m)" + pattern::to_re2(source), options()) {
+    if (!re_.ok())
+      throw ToolError("invalid regular expression " + json(source).dump() + ": " + re_.error() +
+                      " (RE2 syntax, as ripgrep's; lookarounds and backreferences are not "
+                      "supported)");
   }
-  ~Regex() { ::regfree(&re_); }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
 
-  // The first match in data[from, size): its start offset, or npos.
-  std::size_t find(std::string_view data, std::size_t from) const {
-    regmatch_t m[1];
-    m[0].rm_so = static_cast<regoff_t>(from);
-    m[0].rm_eo = static_cast<regoff_t>(data.size());
-    if (::regexec(&re_, data.data(), 1, m, REG_STARTEND) != 0) return std::string_view::npos;
-    return static_cast<std::size_t>(m[0].rm_so);
+  // The first match in data[from, size): its start and end offsets, or false.
+  bool find(std::string_view data, std::size_t from, std::size_t& start, std::size_t& end) const {
+    re2::StringPiece text(data.data(), data.size()), m;
+    if (!re_.Match(text, from, text.size(), RE2::UNANCHORED, &m, 1)) return false;
+    start = static_cast<std::size_t>(m.data() - data.data());
+    end = start + m.size();
+    return true;
+  }
+  // Whether one line (without its newline) matches on its own.
+  bool matches(std::string_view line) const {
+    return RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), re_);
   }
 
  private:
-  regex_t re_;
+  static RE2::Options options() {
+    RE2::Options o;
+    o.set_log_errors(false);
+    return o;
+  }
+  RE2 re_;
 };
 
 class GrepWalk {
@@ -219,8 +283,10 @@ class GrepWalk {
   GrepWalk(const Regex& re, std::size_t max_output, Budget& budget)
       : re_(re), max_output_(max_output), budget_(budget) {}
 
-  void directory(int dir_fd, const std::string& dir, bool is_virtual) {
-    for (const Entry& e : list_directory(dir_fd, unreadable_)) {
+  void directory(int dir_fd, const std::string& dir, std::size_t depth, bool is_virtual) {
+    std::vector<Entry> entries = list_directory(dir_fd, unreadable_);
+    if (!budget_.take(entries.size())) return;
+    for (const Entry& e : entries) {
       if (full() || budget_.exhausted()) return;
       unsigned char type = e.type;
       if (type == DT_UNKNOWN) {
@@ -236,9 +302,9 @@ class GrepWalk {
         }
         sandbox::UniqueFd file(fd);
         search(file.get(), join_path(dir, e.name));
-      } else if (type == DT_DIR) {
+      } else if (type == DT_DIR && budget_.may_enter(depth + 1)) {
         sandbox::UniqueFd sub(enter(dir_fd, {e.name, DT_DIR}, is_virtual));
-        if (sub) directory(sub.get(), join_path(dir, e.name), is_virtual_fs(sub.get()));
+        if (sub) directory(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
       }
     }
   }
@@ -266,20 +332,25 @@ class GrepWalk {
       return;
     }
     std::size_t line = 1, counted_to = 0, pos = 0;
-    while (pos <= data.size() && !full()) {
-      std::size_t at = re_.find(data, pos);
-      if (at == std::string_view::npos) break;
+    for (std::size_t round = 1; pos <= data.size() && !full(); ++round) {
+      if ((round & 1023) == 0 && budget_.exhausted()) return;
+      std::size_t at, match_end;
+      if (!re_.find(data, pos, at, match_end)) break;
       // An empty match past the last newline is not on a line.
       if (at == data.size() && (data.empty() || data.back() == '\n')) break;
       std::size_t nl = at == 0 ? std::string::npos : data.rfind('\n', at - 1);
       std::size_t start = nl == std::string::npos ? 0 : nl + 1;
       std::size_t end = data.find('\n', at);
       if (end == std::string::npos) end = data.size();
+      std::string_view text = std::string_view(data).substr(start, end - start);
+      pos = end + 1;
+      // A match that runs past its line (e.g. [^x]* over a newline): the line counts only
+      // when it matches on its own.
+      if (match_end > end && !re_.matches(text)) continue;
       line += static_cast<std::size_t>(
           std::count(data.begin() + static_cast<std::ptrdiff_t>(counted_to),
                      data.begin() + static_cast<std::ptrdiff_t>(start), '\n'));
       counted_to = start;
-      std::string_view text = std::string_view(data).substr(start, end - start);
       out_ += path + ":" + std::to_string(line) + ":";
       if (text.size() > kMaxGrepLineBytes) {
         out_.append(text.substr(0, kMaxGrepLineBytes));
@@ -289,8 +360,6 @@ class GrepWalk {
       }
       out_ += '\n';
       ++matches_;
-      pos = end + 1;
-      if ((matches_ & 1023) == 0 && budget_.exhausted()) return;
     }
   }
 
@@ -315,12 +384,12 @@ std::string plural(std::size_t n, const char* one, const char* many) {
 
 }  // namespace
 
-ToolOutput Workspace::glob(const json& input) {
-  return call::as_user(uid_, gid_, [&] {
+ToolOutput Files::glob(const json& input) {
+  return call::answer([&] {
     std::string pattern = call::required_string(input, "pattern");
     std::string base = absolute_path(cwd_, call::optional_string(input, "path").value_or(cwd_));
     if (pattern.empty()) throw ToolError("pattern is empty; try \"**/*\"");
-    Budget budget{Clock::now() + limits_.grep_timeout, {}};
+    Budget budget{Clock::now() + limits_.grep_timeout};
     int probe = open_in_root(root_.get(), base, O_PATH | O_DIRECTORY);
     if (probe < 0) throw ToolError(describe_error(base, -probe));
     ::close(probe);
@@ -354,12 +423,10 @@ ToolOutput Workspace::glob(const json& input) {
     for (std::size_t i = 0; i < shown; ++i)
       out += matches[i].path + "\n";
     if (matches.empty()) out = "no files match " + pattern + " in " + base + "\n";
-    if (matches.size() > shown)
+    if (walk.total() > shown)
       out += "[showing the " + std::to_string(shown) + " most recently modified of " +
-             std::to_string(matches.size()) + " matches; narrow the pattern to see others]\n";
-    if (budget.timed_out)
-      out += "[the search stopped after " + std::to_string(limits_.grep_timeout.count() / 1000) +
-             " s; results are partial]\n";
+             std::to_string(walk.total()) + " matches; narrow the pattern to see others]\n";
+    out += budget.notes(limits_.grep_timeout);
     if (walk.unreadable())
       out += "[" + plural(walk.unreadable(), "directory", "directories") +
              " could not be read (permission denied)]\n";
@@ -367,18 +434,18 @@ ToolOutput Workspace::glob(const json& input) {
   });
 }
 
-ToolOutput Workspace::grep(const json& input, std::stop_token stop) {
-  return call::as_user(uid_, gid_, [&] {
+ToolOutput Files::grep(const json& input) {
+  return call::answer([&] {
     std::string source = call::required_string(input, "pattern");
     std::string path = absolute_path(cwd_, call::optional_string(input, "path").value_or(cwd_));
     Regex re(source);
-    Budget budget{Clock::now() + limits_.grep_timeout, stop};
+    Budget budget{Clock::now() + limits_.grep_timeout};
     sandbox::UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) throw ToolError(describe_error(path, errno));
     GrepWalk walk(re, limits_.max_output_bytes, budget);
     if (S_ISDIR(st.st_mode))
-      walk.directory(fd.get(), path, is_virtual_fs(fd.get()));
+      walk.directory(fd.get(), path, 0, is_virtual_fs(fd.get()));
     else if (S_ISREG(st.st_mode))
       walk.search(fd.get(), path);
     else
@@ -398,19 +465,14 @@ ToolOutput Workspace::grep(const json& input, std::stop_token stop) {
     if (truncated)
       out += "[output capped at " + text::human_size(limits_.max_output_bytes) +
              "; narrow the pattern or the path]\n";
-    if (budget.timed_out)
-      out += "[the search stopped after " + std::to_string(limits_.grep_timeout.count() / 1000) +
-             " s; results are partial]\n";
-    if (budget.interrupted) out += "[interrupted]\n";
+    out += budget.notes(limits_.grep_timeout);
     if (walk.skipped_large())
       out += "[skipped " + plural(walk.skipped_large(), "file", "files") + " over " +
              text::human_size(kMaxGrepFileBytes) + "]\n";
     if (walk.unreadable())
       out += "[" + plural(walk.unreadable(), "file or directory", "files or directories") +
              " could not be read (permission denied)]\n";
-    ToolOutput result = ToolOutput::text(std::move(out));
-    result.is_error = budget.interrupted;
-    return result;
+    return ToolOutput::text(std::move(out));
   });
 }
 

@@ -1,13 +1,13 @@
-// How a file tool call is read and answered: input fields checked with errors that name the
-// field, the work done as the sandbox user, and every failure turned into an error result.
+// How a file tool call is read and answered inside the tools' server: input fields checked
+// with errors that name the field, and every failure turned into an error result.
 #pragma once
 
 #include <exception>
 #include <optional>
 #include <string>
 
-#include "runtime/tools/sandbox_fs.hpp"
-#include "runtime/tools/tools.hpp"
+#include "runtime/tools/server/fs.hpp"
+#include "runtime/tools/tool_output.hpp"
 
 namespace cove::tools::call {
 
@@ -29,11 +29,10 @@ inline bool optional_bool(const json& input, const char* field) {
   return input[field].get<bool>();
 }
 
-// Runs `work` (returning the result text) as the sandbox user; errors become is_error results.
+// Runs `work` (returning the result); its errors become is_error results.
 template <class Work>
-ToolOutput as_user(uid_t uid, gid_t gid, Work&& work) {
+ToolOutput answer(Work&& work) {
   try {
-    ActAsSandboxUser as(uid, gid);
     return work();
   } catch (const ToolError& e) {
     return ToolOutput::text(e.what(), true);
