@@ -5,7 +5,7 @@
 // limits bite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { startModelServer } from '../models/model_server.mjs';
 import { startCove, collect, turn, text, say, use } from './harness.mjs';
 
@@ -49,6 +49,7 @@ test('the file tools cannot touch the host kernel, and see only what the sandbox
       use('read', { file_path: '/proc/self/environ' }),
       use('glob', { pattern: '*', path: '/proc/sys/net/ipv4/conf' }),
       use('bash', { command: 'echo pwned > /proc/sys/kernel/hostname' }),
+      use('bash', { command: 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | sort -u' }),
       say('done'),
     ],
   });
@@ -56,7 +57,7 @@ test('the file tools cannot touch the host kernel, and see only what the sandbox
   try {
     const s = await session(cove.sdk);
     const r = results(await turn(cove.sdk, s.id, 'Escape.'));
-    assert.equal(r.length, 10);
+    assert.equal(r.length, 11);
     for (const i of [0, 1, 2, 3]) assert.equal(r[i].is_error, true, `write ${i} was not refused: ${r[i].text}`);
     assert.equal(readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host was renamed');
     assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8'), corePattern, 'core_pattern changed');
@@ -69,6 +70,10 @@ test('the file tools cannot touch the host kernel, and see only what the sandbox
     // The sandbox has only lo: the host's interfaces are not listed.
     assert.doesNotMatch(r[8].text, /eth\d|ens\d|enp/, r[8].text);
     assert.equal(r[9].is_error, true, 'bash must be refused as well');
+    // Nothing of the daemon's own environment (model key, API key) reaches the sandbox.
+    assert.match(r[10].text, /^PATH=/m, 'the environ dump is empty');
+    for (const secret of ['model-key-not-a-secret', cove.apiKey, 'COVE_'])
+      assert.ok(!r[10].text.includes(secret), `${secret} is visible in the sandbox`);
   } finally {
     await cove.stop();
     await model.close();
@@ -154,6 +159,31 @@ test('an endless read stops on interrupt, and the daemon neither spins nor hangs
     await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('cove serve ignored SIGTERM')), 15000))]);
     assert.ok(Date.now() - termAt < 15000);
   } finally {
+    await cove.stop();
+    await model.close();
+  }
+});
+
+test('when the sandbox cannot be built, no tool runs at all', async () => {
+  const marker = `/tmp/cove-unsandboxed-${process.pid}`;
+  const model = await startModelServer({
+    turns: [
+      use('bash', { command: `echo ran > ${marker}` }),
+      use('write', { file_path: marker, content: 'ran' }),
+      say('done'),
+    ],
+  });
+  // One process per sandbox: init fits, the shell and the tools' server cannot start.
+  const cove = await startCove({ modelURL: model.url, extra: ['--pids', '1'] });
+  try {
+    const s = await session(cove.sdk);
+    const events = await turn(cove.sdk, s.id, 'Run it.');
+    assert.equal(existsSync(marker), false, 'a tool ran outside the sandbox');
+    const errors = events.filter((e) => e.type === 'session.error');
+    assert.ok(errors.some((e) => /could not start/.test(JSON.stringify(e))), JSON.stringify(errors));
+    for (const r of results(events)) assert.equal(r.is_error, true, r.text);
+  } finally {
+    rmSync(marker, { force: true });
     await cove.stop();
     await model.close();
   }
