@@ -136,12 +136,17 @@ TEST_F(Escape, P07_SetuidAndFileCaps) {
   Output m = probe({"mounts", "/usr", kWorkspace, "/tmp"});
   for (const char* mnt : {"/usr", "/workspace/repo", "/tmp"})
     EXPECT_NE(m.at(std::string("opts") + mnt).find("nosuid"), std::string::npos) << mnt;
-  // A setuid bit the sandbox sets itself gains nothing either.
+  // A setuid binary owned by the sandbox's own root (host uid host_base, a mapped id, so the
+  // kernel would honour the bit) in the writable workspace: nosuid and no_new_privs both
+  // stand between it and euid 0.
+  std::string rootid = ws_.path() + "/rootid";
+  std::filesystem::copy_file("/usr/bin/id", rootid);
+  uid_t sandbox_root = box_->spec().identity.host_base;
+  ASSERT_EQ(::chown(rootid.c_str(), sandbox_root, sandbox_root), 0);
+  ASSERT_EQ(::chmod(rootid.c_str(), 04755), 0);
   Output self =
-      cove::test::sh(*box_,
-                     "cp /usr/bin/id /workspace/repo/myid && chmod u+s /workspace/repo/myid && "
-                     "/workspace/repo/myid -u");
-  EXPECT_EQ(self.out, "1000\n") << self.err;
+      cove::test::sh(*box_, "stat -c %u:%a /workspace/repo/rootid; /workspace/repo/rootid -u");
+  EXPECT_EQ(self.out, "0:4755\n1000\n") << self.err;
 }
 
 // 8: identity: root-owned files stay closed although the supervisor is root.
