@@ -401,3 +401,30 @@ TEST_F(Escape, P23_FilterIsInstalledForEveryCommand) {
   Output o = probe({"identity"});
   EXPECT_EQ(o.at("Seccomp"), "2");
 }
+
+// 24: a bind target inside a writable bind is resolved without following links. A session's
+// checkout is bound inside its writable workspace; had the agent left a symlink where the
+// checkout goes, following it would mount the checkout over a system directory (or, with a
+// writable source, make that directory writable).
+TEST(EscapeBinds, P24_BindTargetsDoNotFollowLinks) {
+  cove::test::TempDir ws, src;
+  std::ofstream(src.path() + "/marker") << "from the source\n";
+  for (std::string target : {"/usr/bin", "../../usr/lib", "/proc/self/root/etc"}) {
+    std::filesystem::remove(ws.path() + "/sub");
+    ASSERT_EQ(::symlink(target.c_str(), (ws.path() + "/sub").c_str()), 0);
+    sb::SandboxSpec spec = cove::test::probe_spec(ws.path());
+    spec.binds.push_back({src.path(), std::string(kWorkspace) + "/sub", false});
+    std::unique_ptr<sb::Sandbox> box;
+    try {
+      box = sb::Sandbox::start(spec);
+    } catch (const sb::SandboxError&) {
+      continue;  // refused outright: the link was not followed
+    }
+    // Started anyway: the bind must have landed nowhere but on the link's own path.
+    Output o = cove::test::sh(*box,
+                              "ls /usr/bin/id /usr/lib /etc/passwd >/dev/null && "
+                              "! test -e /usr/bin/marker && ! test -e /usr/lib/marker && "
+                              "! test -e /etc/marker && echo intact");
+    EXPECT_EQ(o.out, "intact\n") << target << ": " << o.err;
+  }
+}
