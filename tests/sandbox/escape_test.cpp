@@ -73,7 +73,10 @@ TEST_F(Escape, P02_NestedNamespaces) {
   EXPECT_EQ(o.at("clone3"), "ENOSYS");
   EXPECT_EQ(o.at("setns_own_net"), "EPERM");
   EXPECT_EQ(o.at("max_user_namespaces"), "0");
-  EXPECT_NE(cove::test::sh(*box_, "unshare -U true").status.code, 0);
+  // util-linux's unshare must be there and refused (exit 127 would only mean "not found").
+  Output u = cove::test::sh(*box_, "command -v unshare >/dev/null || exit 127; unshare -U true");
+  EXPECT_NE(u.status.code, 0) << u.err;
+  EXPECT_NE(u.status.code, 127) << "unshare is missing: the check proves nothing";
 }
 
 // 3: mount tricks; protective mounts stay.
@@ -130,8 +133,10 @@ TEST_F(Escape, P07_SetuidAndFileCaps) {
   Output s = probe({"setuid", kWorkspace});
   EXPECT_EQ(s.at("setcap_xattr"), "EPERM");
   // The host's setuid-root binaries stay unprivileged: nosuid mounts and no_new_privs.
-  Output su = cove::test::sh(*box_, "su -c 'id -u' root </dev/null");
+  Output su =
+      cove::test::sh(*box_, "command -v su >/dev/null || exit 127; su -c 'id -u' root </dev/null");
   EXPECT_NE(su.status.code, 0) << su.out << su.err;
+  EXPECT_NE(su.status.code, 127) << "su is missing: the check proves nothing";
   EXPECT_EQ(su.out.find("0\n"), std::string::npos);
   Output m = probe({"mounts", "/usr", kWorkspace, "/tmp"});
   for (const char* mnt : {"/usr", "/workspace/repo", "/tmp"})
