@@ -35,6 +35,8 @@ using sandbox::UniqueFd;
 
 // How long a killed shell may take to be reported gone before we stop waiting for it.
 constexpr auto kKillGrace = std::chrono::seconds(5);
+// The longest timeout_ms a call may ask for.
+constexpr std::chrono::milliseconds kMaxTimeout{600'000};
 
 // The shell's whole program. The one-pass for loop around eval keeps a stray `break` or
 // `continue` in a command from leaving the read loop; `builtin` keeps functions a command
@@ -78,15 +80,18 @@ std::string describe_exit(const sandbox::ExitStatus& st) {
   return "exited with code " + std::to_string(st.code);
 }
 
-// Reads the non-negative `timeout_ms`; 0 or absent: the default.
+// Reads `timeout_ms`: whole milliseconds up to kMaxTimeout; 0 or absent: the default.
 std::chrono::milliseconds parse_timeout(const json& input, std::chrono::milliseconds fallback) {
   if (!input.contains("timeout_ms") || input["timeout_ms"].is_null()) return fallback;
   const json& v = input["timeout_ms"];
-  if (!v.is_number() || v.get<double>() < 0 || !std::isfinite(v.get<double>()))
-    throw std::invalid_argument("timeout_ms must be a number of milliseconds, 0 or more");
-  // A day at most: beyond that a deadline means nothing, and the arithmetic stays finite.
-  auto ms = static_cast<int64_t>(std::min(v.get<double>(), 86'400'000.0));
-  return ms == 0 ? fallback : std::chrono::milliseconds(ms);
+  double ms = v.is_number() ? v.get<double>() : -1;
+  // Written so that NaN fails too.
+  if (!(ms >= 0 && ms <= static_cast<double>(kMaxTimeout.count()) && ms == std::floor(ms)))
+    throw std::invalid_argument(
+        "timeout_ms must be a number of milliseconds, a whole number from 0 to " +
+        std::to_string(kMaxTimeout.count()) + " (10 minutes); 0 means the default; got " +
+        (v.is_number() ? v.dump() : std::string("a ") + v.type_name()));
+  return ms == 0 ? fallback : std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 // One shell process and the fds to talk to it.

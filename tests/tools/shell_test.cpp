@@ -268,6 +268,20 @@ TEST_F(Bash, InputErrors) {
   EXPECT_TRUE(contains(text(shell_->run({{"command", std::string("a\0b", 3)}})), "NUL"));
 }
 
+TEST_F(Bash, TimeoutHasACeiling) {
+  for (json bad : {json(600001), json(86400000), json(1.5), json(-1), json("60000")}) {
+    ToolOutput out = shell_->run({{"command", "touch /tmp/ran"}, {"timeout_ms", bad}});
+    EXPECT_TRUE(out.is_error) << bad;
+    EXPECT_TRUE(contains(text(out),
+                         "timeout_ms must be a number of milliseconds, a whole "
+                         "number from 0 to 600000 (10 minutes)"))
+        << text(out);
+  }
+  EXPECT_NE(cove::test::sh(*box_, "test -e /tmp/ran").status.code, 0);
+  EXPECT_EQ(text(run("echo ok", {{"timeout_ms", 600000}})), "ok\n");
+  EXPECT_EQ(text(run("echo ok", {{"timeout_ms", 600000.0}})), "ok\n");
+}
+
 TEST_F(Bash, OneCommandAtATimeFromManyThreads) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
