@@ -3,13 +3,16 @@
 // The shell runs a small read-eval loop (kLoop). Its stdin is a socket, and each call sends
 // two NUL-terminated fields on it: a call number and the command. The loop evals the command
 // with stdin from /dev/null (a command that reads input finishes instead of eating the next
-// call), then writes "<call number> <$?>\n" back on the same socket. The status never passes
-// through the output (stdout and stderr share a pipe), so nothing a command prints can end a
-// call, and the processes a command starts cannot reach the socket: while the command runs,
-// bash keeps the socket at a close-on-exec fd, and a socket cannot be reopened through
-// /proc/<pid>/fd. Code running in the shell process itself (the command's own text, files it
-// sources) has the shell's powers and could write there on purpose (docs/tools.md says what
-// that means); the call number turns a simple forgery into a protocol error by the next call.
+// call), then writes "<call number> <$?>\n" back on the same socket.
+//
+// The status never passes through the output (stdout and stderr share a pipe), so nothing a
+// command prints can end a call. The processes a command starts do not get the socket: while
+// the command runs, bash keeps it at a close-on-exec fd, and a socket cannot be reopened
+// through /proc/<pid>/fd (they could still patch the shell through /proc/<pid>/mem). Code
+// running in the shell process itself (the command's own text, files it sources) has the
+// shell's powers and could write there on purpose; the call number turns a simple forgery
+// into a protocol error by the next call. docs/tools.md says what is guaranteed.
+//
 // eval keeps `cd`, `export` and functions in the shell and turns a syntax error into an
 // ordinary failed command; bash's top-level parser never sees the command (after some eval
 // syntax errors, bash 5.2 misparses or even crashes on its next top-level input line).
