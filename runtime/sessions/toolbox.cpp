@@ -52,7 +52,8 @@ json builtin_tool_definition(const std::string& name) {
         {{"command", {{"type", "string"}, {"description", "The command to run"}}},
          {"restart", {{"type", "boolean"}, {"description", "Restart the shell"}}},
          {"timeout_ms",
-          {{"type", "integer"}, {"description", "Timeout in milliseconds (default 120000)"}}}},
+          {{"type", "integer"},
+           {"description", "Timeout in milliseconds (default 120000, at most 600000)"}}}},
         {});
   } else if (name == "read") {
     d["description"] =

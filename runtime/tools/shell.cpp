@@ -1,13 +1,21 @@
 // The bash tool: one persistent bash per session inside the sandbox.
 //
-// The shell runs a small read-eval loop (kLoop) and gets each call as two NUL-terminated
-// fields on its stdin (a socket): a marker, fresh for every call so no output can fake it,
-// and the command. It evals the command with stdin from /dev/null (a command that reads
-// input finishes instead of eating the next call), then prints the marker and "$?". We read
-// the output (stdout and stderr share a pipe) up to the marker. eval keeps `cd`, `export`
-// and functions in the shell and turns a syntax error into an ordinary failed command;
-// bash's top-level parser never sees the command (after some eval syntax errors, bash 5.2
-// misparses or even crashes on its next top-level input line).
+// The shell runs a small read-eval loop (kLoop). Its stdin is a socket, and each call sends
+// two NUL-terminated fields on it: a call number and the command. The loop evals the command
+// with stdin from /dev/null (a command that reads input finishes instead of eating the next
+// call), then writes "<call number> <$?>\n" back on the same socket.
+//
+// The status never passes through the output (stdout and stderr share a pipe), so nothing a
+// command prints can end a call. The processes a command starts do not get the socket: while
+// the command runs, bash keeps it at a close-on-exec fd, and a socket cannot be reopened
+// through /proc/<pid>/fd (they could still patch the shell through /proc/<pid>/mem). Code
+// running in the shell process itself (the command's own text, files it sources) has the
+// shell's powers and could write there on purpose; the call number turns a simple forgery
+// into a protocol error by the next call. docs/tools.md says what is guaranteed.
+//
+// eval keeps `cd`, `export` and functions in the shell and turns a syntax error into an
+// ordinary failed command; bash's top-level parser never sees the command (after some eval
+// syntax errors, bash 5.2 misparses or even crashes on its next top-level input line).
 // On timeout or interruption the shell's process group (the shell and everything it
 // started that stayed in its group) is killed, and the next call starts a new shell.
 #include <fcntl.h>
@@ -19,9 +27,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
-#include <random>
+#include <span>
 #include <thread>
 
 #include "runtime/tools/text.hpp"
@@ -35,24 +44,24 @@ using sandbox::UniqueFd;
 
 // How long a killed shell may take to be reported gone before we stop waiting for it.
 constexpr auto kKillGrace = std::chrono::seconds(5);
+// The longest timeout_ms a call may ask for.
+constexpr std::chrono::milliseconds kMaxTimeout{600'000};
 
 // The shell's whole program. The one-pass for loop around eval keeps a stray `break` or
 // `continue` in a command from leaving the read loop; `builtin` keeps functions a command
-// defines (say, its own printf) out of the protocol.
+// defines (say, its own printf) out of the protocol, and a function named `builtin` itself is
+// removed after each command (in POSIX mode, where `unset` cannot be a function). If the
+// status cannot be written (the command closed the socket's fd or disabled printf), the loop
+// ends and so does the shell: the call reports that rather than waiting for its timeout.
 constexpr const char* kLoop =
-    "while IFS= builtin read -r -d '' __cove_marker && "
+    "while IFS= builtin read -r -d '' __cove_call && "
     "IFS= builtin read -r -d '' __cove_command; do "
     "{ for __cove_once in 1; do builtin eval \"$__cove_command\"; done; } </dev/null; "
-    "builtin printf '%s%d\\n' \"$__cove_marker\" \"$?\"; "
+    "__cove_status=$?; "
+    "if [[ -o posix ]]; then unset -f builtin; "
+    "else POSIXLY_CORRECT=y; unset -f builtin; unset POSIXLY_CORRECT; fi; "
+    "builtin printf '%s %d\\n' \"$__cove_call\" \"$__cove_status\" >&0 || builtin break; "
     "done";
-
-std::string make_nonce() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
 
 void signal_eventfd(int fd) {
   uint64_t one = 1;
@@ -78,28 +87,31 @@ std::string describe_exit(const sandbox::ExitStatus& st) {
   return "exited with code " + std::to_string(st.code);
 }
 
-// Reads the non-negative `timeout_ms`; 0 or absent: the default.
+// Reads `timeout_ms`: whole milliseconds up to kMaxTimeout; 0 or absent: the default.
 std::chrono::milliseconds parse_timeout(const json& input, std::chrono::milliseconds fallback) {
   if (!input.contains("timeout_ms") || input["timeout_ms"].is_null()) return fallback;
   const json& v = input["timeout_ms"];
-  if (!v.is_number() || v.get<double>() < 0 || !std::isfinite(v.get<double>()))
-    throw std::invalid_argument("timeout_ms must be a number of milliseconds, 0 or more");
-  // A day at most: beyond that a deadline means nothing, and the arithmetic stays finite.
-  auto ms = static_cast<int64_t>(std::min(v.get<double>(), 86'400'000.0));
-  return ms == 0 ? fallback : std::chrono::milliseconds(ms);
+  double ms = v.is_number() ? v.get<double>() : -1;
+  // Written so that NaN fails too.
+  if (!(ms >= 0 && ms <= static_cast<double>(kMaxTimeout.count()) && ms == std::floor(ms)))
+    throw std::invalid_argument(
+        "timeout_ms must be a number of milliseconds, a whole number from 0 to " +
+        std::to_string(kMaxTimeout.count()) + " (10 minutes); 0 means the default; got " +
+        (v.is_number() ? v.dump() : std::string("a ") + v.type_name()));
+  return ms == 0 ? fallback : std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 // One shell process and the fds to talk to it.
 struct Instance {
   sandbox::Sandbox& box;
   sandbox::Sandbox::Command cmd;
-  UniqueFd input;   // our end of the shell's stdin (a socket: send() never raises SIGPIPE)
+  UniqueFd socket;  // our end of the shell's stdin: commands out, status lines back
   UniqueFd output;  // read end of the shell's stdout+stderr, non-blocking
   UniqueFd exited;  // eventfd the waiter signals when the shell has ended
   std::thread waiter;
   std::mutex mu;
   std::optional<sandbox::ExitStatus> status;  // set by the waiter
-  std::string carry;  // output read after the last marker (from background jobs)
+  uint64_t calls = 0;                         // commands sent so far
 
   explicit Instance(sandbox::Sandbox& b) : box(b), exited(make_eventfd()) {}
 
@@ -120,6 +132,12 @@ struct Instance {
   sandbox::ExitStatus exit_status() {
     std::lock_guard lock(mu);
     return status.value_or(sandbox::ExitStatus{});
+  }
+
+  // Whether the socket holds data no call asked for (a status line written out of turn).
+  bool unasked_status() {
+    char c;
+    return ::recv(socket.get(), &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
   }
 };
 
@@ -145,7 +163,7 @@ std::unique_ptr<Instance> start_instance(sandbox::Sandbox& box, const std::vecto
   // When the shell ends, init kills what is left of its process group.
   req.keep_group = false;
   inst->cmd = box.spawn(req);
-  inst->input = std::move(ours);
+  inst->socket = std::move(ours);
   inst->output = std::move(out_read);
   inst->waiter = std::thread([i = inst.get()] {
     sandbox::ExitStatus st;
@@ -163,52 +181,60 @@ std::unique_ptr<Instance> start_instance(sandbox::Sandbox& box, const std::vecto
   return inst;
 }
 
-// Finds the end-of-command marker in the output stream; everything before it goes to `out`.
-class MarkerScanner {
+// The loop's answer to one call, "<call number> <status>\n", as it arrives on the socket.
+// Anything else (another call's number, a second line, more than kMaxBytes) is a protocol
+// error: something other than the loop wrote on the socket.
+class StatusLine {
  public:
-  MarkerScanner(std::string prefix, text::HeadAndTail& out)
-      : prefix_(std::move(prefix)), out_(out) {}
+  static constexpr std::size_t kMaxBytes = 64;
+  enum class State { kIncomplete, kComplete, kInvalid };
 
-  // Returns true once the marker is complete; then code() is the command's status and
-  // rest() what followed the marker.
-  bool feed(std::string_view data) {
-    pending_.append(data);
-    std::size_t pos = pending_.find(prefix_);
-    if (pos != std::string::npos) {
-      std::size_t nl = pending_.find('\n', pos + prefix_.size());
-      out_.append(std::string_view(pending_).substr(0, pos));
-      pending_.erase(0, pos);
-      if (nl == std::string::npos) return false;
-      nl -= pos;
-      code_ = std::atoi(pending_.c_str() + prefix_.size());
-      rest_ = pending_.substr(nl + 1);
-      return true;
-    }
-    // Keep a tail that could be the start of the marker.
-    std::size_t keep = std::min(pending_.size(), prefix_.size() - 1);
-    out_.append(std::string_view(pending_).substr(0, pending_.size() - keep));
-    pending_.erase(0, pending_.size() - keep);
-    return false;
+  explicit StatusLine(uint64_t call) : call_(call) {}
+
+  // Where the next bytes go; empty once kMaxBytes have arrived.
+  std::span<char> space() { return {buf_ + len_, kMaxBytes - len_}; }
+
+  // Takes n bytes just read into space().
+  State received(std::size_t n) {
+    len_ += n;
+    std::string_view line(buf_, len_);
+    std::size_t nl = line.find('\n');
+    if (nl == std::string_view::npos)
+      return len_ < kMaxBytes
+                 ? State::kIncomplete
+                 : invalid("no end of line in " + std::to_string(kMaxBytes) + " bytes");
+    if (nl + 1 != len_) return invalid("more than one line");
+    uint64_t call = 0;
+    auto [after_call, ec1] = std::from_chars(line.data(), line.data() + nl, call);
+    if (ec1 != std::errc() || after_call == line.data() + nl || *after_call != ' ')
+      return invalid("not a status line");
+    auto [end, ec2] = std::from_chars(after_call + 1, line.data() + nl, code_);
+    if (ec2 != std::errc() || end != line.data() + nl || code_ < 0 || code_ > 255)
+      return invalid("not a status line");
+    if (call != call_)
+      return invalid("the status of call " + std::to_string(call) + " during call " +
+                     std::to_string(call_));
+    return State::kComplete;
   }
 
-  // Output held back as a possible marker start, when the stream ends without a marker.
-  void flush() {
-    out_.append(pending_);
-    pending_.clear();
+  // Marks the line invalid from outside (say, it came before the command was sent).
+  State invalid(std::string problem) {
+    problem_ = std::move(problem);
+    return State::kInvalid;
   }
 
   int code() const { return code_; }
-  const std::string& rest() const { return rest_; }
+  const std::string& problem() const { return problem_; }
 
  private:
-  std::string prefix_;
-  text::HeadAndTail& out_;
-  std::string pending_;
+  uint64_t call_;
+  char buf_[kMaxBytes];
+  std::size_t len_ = 0;
   int code_ = 0;
-  std::string rest_;
+  std::string problem_;
 };
 
-enum class Outcome { kDone, kExited, kTimedOut, kInterrupted };
+enum class Outcome { kDone, kExited, kTimedOut, kInterrupted, kBroken };
 
 }  // namespace
 
@@ -243,14 +269,15 @@ struct Shell::Impl {
     }
   }
 
-  // Reads what is available now from the output pipe (bounded: a process that outlived the
-  // shell may still be writing).
-  void drain(MarkerScanner& scan) {
+  // Reads what the output pipe holds now. When the status has arrived, that includes all
+  // the command's own output (its writes completed before bash wrote the status). Bounded:
+  // a background process may keep writing; 16 MiB is more than a pipe can hold.
+  void drain(text::HeadAndTail& out) {
     char buf[65536];
     for (int reads = 0; reads < 256; ++reads) {
       ssize_t n = ::read(shell->output.get(), buf, sizeof buf);
       if (n > 0) {
-        if (scan.feed({buf, static_cast<std::size_t>(n)})) return;
+        out.append({buf, static_cast<std::size_t>(n)});
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -258,33 +285,55 @@ struct Shell::Impl {
     }
   }
 
-  Outcome execute(const std::string& script, std::chrono::milliseconds timeout,
-                  const std::stop_token& stop, MarkerScanner& scan) {
+  // Reads from the socket into `status`. Returns false once the socket is closed.
+  bool read_status(StatusLine& status, StatusLine::State& state) {
+    std::span<char> space = status.space();
+    ssize_t n = ::recv(shell->socket.get(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) state = status.received(static_cast<std::size_t>(n));
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+  }
+
+  Outcome execute(std::string_view unsent, std::chrono::milliseconds timeout,
+                  const std::stop_token& stop, text::HeadAndTail& out, StatusLine& status) {
     auto deadline = Clock::now() + timeout;
-    std::string_view unsent = script;
-    bool output_open = true;
+    bool output_open = true, socket_open = true;
+    auto state = StatusLine::State::kIncomplete;
     char buf[65536];
     for (;;) {
-      pollfd fds[4] = {{shell->output.get(), static_cast<short>(output_open ? POLLIN : 0), 0},
+      // A closed pipe or socket would report POLLHUP at once, every time: leave it out.
+      short socket_events =
+          static_cast<short>((socket_open ? POLLIN : 0) | (unsent.empty() ? 0 : POLLOUT));
+      pollfd fds[4] = {{output_open ? shell->output.get() : -1, POLLIN, 0},
+                       {socket_events ? shell->socket.get() : -1, socket_events, 0},
                        {shell->exited.get(), POLLIN, 0},
-                       {wake.get(), POLLIN, 0},
-                       {shell->input.get(), static_cast<short>(unsent.empty() ? 0 : POLLOUT), 0}};
+                       {wake.get(), POLLIN, 0}};
       auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
       int rc = ::poll(fds, 4, static_cast<int>(std::clamp<int64_t>(left.count(), 0, 60000)));
       if (rc < 0 && errno != EINTR) sandbox::throw_errno("bash", "poll", errno);
       if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = ::read(shell->output.get(), buf, sizeof buf);
-        if (n > 0 && scan.feed({buf, static_cast<std::size_t>(n)})) return Outcome::kDone;
+        if (n > 0) out.append({buf, static_cast<std::size_t>(n)});
         if (n == 0) output_open = false;  // everyone holding the pipe is gone
       }
-      if (fds[3].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      if (!unsent.empty() && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t n =
-            ::send(shell->input.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::send(shell->socket.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) unsent.remove_prefix(static_cast<std::size_t>(n));
         if (n < 0 && errno == EPIPE) unsent = {};  // the shell is gone; the waiter will say
       }
-      if (fds[1].revents & POLLIN) {
-        drain(scan);
+      if (socket_open && (fds[1].revents & (POLLIN | POLLERR | POLLHUP)))
+        socket_open = read_status(status, state);
+      // A status read just before the shell ended still counts.
+      if ((fds[2].revents & POLLIN) && socket_open && state == StatusLine::State::kIncomplete)
+        socket_open = read_status(status, state);
+      if (state == StatusLine::State::kComplete && !unsent.empty())
+        state = status.invalid("a status before the whole command was sent");
+      if (state != StatusLine::State::kIncomplete) {
+        drain(out);
+        return state == StatusLine::State::kComplete ? Outcome::kDone : Outcome::kBroken;
+      }
+      if (fds[2].revents & POLLIN) {
+        drain(out);
         return Outcome::kExited;
       }
       if (stop.stop_requested()) return Outcome::kInterrupted;
@@ -330,6 +379,13 @@ struct Shell::Impl {
                  "; this command runs in a new shell: cwd and environment are reset]\n";
         discard();
       }
+      if (shell && shell->unasked_status()) {
+        notes +=
+            "[the previous shell wrote a status nobody asked for (something in the shell wrote "
+            "on its status channel), so it was killed; this command runs in a new shell: cwd "
+            "and environment are reset]\n";
+        discard();
+      }
       ensure_started();
     } catch (const sandbox::SandboxError& e) {
       return ToolOutput::text(notes + "could not start the shell: " + e.what(), true);
@@ -339,25 +395,22 @@ struct Shell::Impl {
     drain_eventfd(wake.get());
     std::stop_callback on_stop(stop, [this] { signal_eventfd(wake.get()); });
 
-    std::string nonce = make_nonce();
-    std::string prefix = "__cove_" + nonce + "_status=";
-    std::string script = prefix + '\0' + *command + '\0';
+    uint64_t call = ++shell->calls;
+    std::string request = std::to_string(call) + '\0' + *command + '\0';
     text::HeadAndTail output(limits.max_output_bytes);
-    output.append(std::exchange(shell->carry, {}));
-    MarkerScanner scan(prefix, output);
+    StatusLine status(call);
     Outcome outcome;
     try {
-      outcome = execute(script, timeout, stop, scan);
+      outcome = execute(request, timeout, stop, output, status);
     } catch (const sandbox::SandboxError& e) {
       discard();
       return ToolOutput::text(notes + "bash failed: " + e.what(), true);
     }
-    if (outcome != Outcome::kDone) scan.flush();
-    return finish(outcome, notes, output, scan, timeout);
+    return finish(outcome, notes, output, status, timeout);
   }
 
-  ToolOutput finish(Outcome outcome, const std::string& notes, text::HeadAndTail& output,
-                    MarkerScanner& scan, std::chrono::milliseconds timeout) {
+  ToolOutput finish(Outcome outcome, const std::string& notes, const text::HeadAndTail& output,
+                    const StatusLine& status, std::chrono::milliseconds timeout) {
     std::string text = notes + output.str();
     auto note = [&](const std::string& line) {
       if (!text.empty() && text.back() != '\n') text += '\n';
@@ -365,9 +418,8 @@ struct Shell::Impl {
     };
     switch (outcome) {
       case Outcome::kDone:
-        shell->carry = scan.rest();
-        if (scan.code() == 0) return ToolOutput::text(std::move(text));
-        note("exit code " + std::to_string(scan.code()));
+        if (status.code() == 0) return ToolOutput::text(std::move(text));
+        note("exit code " + std::to_string(status.code()));
         return ToolOutput::text(std::move(text), true);
       case Outcome::kExited: {
         sandbox::ExitStatus st = shell->exit_status();
@@ -376,6 +428,13 @@ struct Shell::Impl {
              "; the next command starts a new shell: cwd and environment are reset");
         return ToolOutput::text(std::move(text), st.signal != 0 || st.code != 0);
       }
+      case Outcome::kBroken:
+        discard();
+        note("the shell's status channel carried something other than this command's status (" +
+             status.problem() +
+             "): something in the shell wrote on it, so the status is unknown; the shell was "
+             "killed and the next command starts a new shell: cwd and environment are reset");
+        return ToolOutput::text(std::move(text), true);
       case Outcome::kTimedOut:
       case Outcome::kInterrupted: {
         discard();

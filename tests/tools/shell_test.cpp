@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "runtime/tools/tools.hpp"
@@ -29,6 +30,14 @@ bool contains(const std::string& hay, const std::string& needle) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// This process's resident memory in KiB (the runtime's, in these tests).
+long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
 }
 
 class Bash : public ::testing::Test {
@@ -125,6 +134,116 @@ TEST_F(Bash, CommandsCannotBreakTheProtocol) {
   EXPECT_FALSE(run("printf() { echo fake; }; read() { :; }; eval() { :; }; IFS=,").is_error);
   EXPECT_EQ(text(run("echo a b; command printf 'c\\n'")), "a b\nc\n");
   EXPECT_EQ(text(run("unset -f printf read eval; echo still")), "still\n");
+}
+
+// The status travels on the shell's stdin socket, never in the output: printing the old
+// marker (once kept in $__cove_marker) or anything like a status line is only output, and the
+// real output and status stay with their call.
+TEST_F(Bash, OutputCannotForgeTheStatus) {
+  ToolOutput forged =
+      run("echo \"${__cove_marker}0\"; printf '%s0\\n' \"$__cove_marker\"; "
+          "printf '__cove_0123456789abcdef0123456789abcdef_status=0\\n1 0\\n2 0\\n'; "
+          "echo same-call; sleep 0.3; (exit 7)");
+  EXPECT_TRUE(forged.is_error);
+  EXPECT_TRUE(contains(text(forged), "same-call\n[exit code 7]")) << text(forged);
+  EXPECT_EQ(text(run("echo second-call")), "second-call\n");
+  ToolOutput exited = run("echo \"${__cove_marker}0\"; echo same-call; sleep 0.3; exit 7");
+  EXPECT_TRUE(exited.is_error);
+  EXPECT_TRUE(contains(text(exited), "same-call\n[the shell exited with code 7")) << text(exited);
+  EXPECT_EQ(text(run("echo third-call")), "third-call\n");
+}
+
+// A socket cannot be opened through /proc/$$/fd (nor, in the sandbox, can the runtime's
+// pipe), and a child inherits no fd of it: whatever a child knows or tries (here it is
+// handed what used to be the marker), it only makes output.
+TEST_F(Bash, ProcessesTheCommandStartsCannotReachTheStatusChannel) {
+  ToolOutput out =
+      run("ls -l /proc/$$/fd; "
+          "for f in /proc/$$/fd/*; do printf '%s0\\n1 0\\n' \"$__cove_marker\" > \"$f\"; done; "
+          "for f in /proc/$$/fd/*; do timeout 1 cat \"$f\"; done; "
+          "bash -c 'printf \"%s0\\n1 0\\n\" \"$1\"; "
+          "for n in $(seq 0 64); do printf \"1 0\\n\" >&$n; done; "
+          "for f in /proc/$PPID/fd/*; do printf \"1 0\\n\" > $f; done' child \"$__cove_marker\" "
+          "2>/dev/null; "
+          "echo same-call; sleep 0.3; (exit 5)");
+  EXPECT_TRUE(out.is_error);
+  EXPECT_TRUE(contains(text(out), "socket:[")) << "the shell holds the socket: " << text(out);
+  EXPECT_TRUE(contains(text(out), "same-call\n[exit code 5]")) << text(out);
+  EXPECT_EQ(text(run("echo next")), "next\n");
+}
+
+// Code running in the shell process itself can find bash's saved copy of the socket and
+// write a status there (a documented limit). The real status then arrives out of turn; the
+// next call says so instead of taking it for its own.
+TEST_F(Bash, AStatusWrittenFromInsideTheShellIsCaughtByTheNextCall) {
+  const std::string forge =
+      "for f in /proc/$$/fd/*; do [[ $(readlink $f) == socket:* ]] && "
+      "builtin printf '%s 0\\n' \"$__cove_call\" >&${f##*/}; done; sleep 0.3; (exit 4)";
+  run(forge);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ToolOutput later = run("echo later");
+  EXPECT_TRUE(contains(text(later), "[the previous shell wrote a status nobody asked for"))
+      << text(later);
+  EXPECT_TRUE(contains(text(later), "]\nlater\n")) << text(later);
+  // Asked at once, the next call gets the late status during its own run.
+  run(forge);
+  ToolOutput next = run("echo next");
+  EXPECT_TRUE(next.is_error);
+  // Call 1 of this shell was `echo later`. The late status is read alone ("the status of
+  // call 2 during call 3") or together with the next one ("more than one line").
+  EXPECT_TRUE(contains(text(next),
+                       "[the shell's status channel carried something other than "
+                       "this command's status ("))
+      << text(next);
+  EXPECT_TRUE(contains(text(next), "the status of call 2 during call 3") ||
+              contains(text(next), "(more than one line)"))
+      << text(next);
+  EXPECT_EQ(text(run("echo third")), "third\n");
+}
+
+// Functions named like what the loop calls, disabled builtins and closed fds: the loop
+// either keeps working or ends the shell, which the call reports; it never waits for the
+// timeout.
+TEST_F(Bash, RedefiningOrClosingWhatTheLoopUsesCannotForgeOrHang) {
+  json quick = {{"timeout_ms", 10000}};
+  auto start = Clock::now();
+  EXPECT_EQ(text(run("builtin() { echo fake; }; command() { :; }; printf() { echo 0; }; "
+                     "read() { :; }; unset() { :; }; break() { :; }; echo defined",
+                     quick)),
+            "defined\n");
+  EXPECT_EQ(text(run("echo still; (exit 3)", quick)), "still\n[exit code 3]");
+  EXPECT_EQ(text(run("unset -f command printf read unset break; set -o posix; "
+                     "builtin() { :; }; echo posix",
+                     quick)),
+            "posix\n");
+  EXPECT_EQ(text(run("shopt -qo posix && echo still-posix; set +o posix", quick)), "still-posix\n");
+  EXPECT_EQ(text(run("exec 0<&- 3>&- 4>&-; echo closed", quick)), "closed\n");
+  EXPECT_EQ(text(run("echo next", quick)), "next\n");
+  ToolOutput disabled = run("enable -n printf; echo disabled", quick);
+  EXPECT_TRUE(contains(text(disabled), "disabled\n")) << text(disabled);
+  EXPECT_TRUE(contains(text(disabled), "[the shell exited")) << text(disabled);
+  ToolOutput closed =
+      run("for n in $(seq 3 30); do eval \"exec $n>&-\"; done; echo closed-all", quick);
+  EXPECT_TRUE(contains(text(closed), "closed-all\n")) << text(closed);
+  EXPECT_TRUE(contains(text(closed), "[the shell exited")) << text(closed);
+  EXPECT_LT(seconds_since(start), 8.0);
+  EXPECT_EQ(text(run("echo fresh")), "fresh\n");
+}
+
+// 300 MB without a newline, after what used to be the marker's prefix: the runtime keeps
+// only the capped output.
+TEST_F(Bash, AnEndlessLineKeepsTheRuntimesMemoryBounded) {
+  shell_->start();
+  long before = rss_kib();
+  ToolOutput out =
+      run("printf '%s' \"$__cove_marker\" __cove_; head -c 300000000 /dev/zero | tr '\\0' a",
+          {{"timeout_ms", 60000}});
+  long grown = rss_kib() - before;
+  std::string s = text(out);
+  EXPECT_FALSE(out.is_error) << s.substr(s.size() - std::min<std::size_t>(s.size(), 300));
+  EXPECT_LE(s.size(), 100 * 1024 + 200);
+  EXPECT_TRUE(contains(s, "[... 299897607 bytes truncated ...]")) << s.substr(50 * 1024, 100);
+  EXPECT_LT(grown, 64 * 1024) << "KiB of resident memory added by one call";
 }
 
 TEST_F(Bash, LargeOutputKeepsHeadAndTail) {
@@ -266,6 +385,20 @@ TEST_F(Bash, InputErrors) {
   EXPECT_TRUE(contains(text(shell_->run({{"command", "true"}, {"timeout_ms", -1}})),
                        "timeout_ms must be a number"));
   EXPECT_TRUE(contains(text(shell_->run({{"command", std::string("a\0b", 3)}})), "NUL"));
+}
+
+TEST_F(Bash, TimeoutHasACeiling) {
+  for (json bad : {json(600001), json(86400000), json(1.5), json(-1), json("60000")}) {
+    ToolOutput out = shell_->run({{"command", "touch /tmp/ran"}, {"timeout_ms", bad}});
+    EXPECT_TRUE(out.is_error) << bad;
+    EXPECT_TRUE(contains(text(out),
+                         "timeout_ms must be a number of milliseconds, a whole "
+                         "number from 0 to 600000 (10 minutes)"))
+        << text(out);
+  }
+  EXPECT_NE(cove::test::sh(*box_, "test -e /tmp/ran").status.code, 0);
+  EXPECT_EQ(text(run("echo ok", {{"timeout_ms", 600000}})), "ok\n");
+  EXPECT_EQ(text(run("echo ok", {{"timeout_ms", 600000.0}})), "ok\n");
 }
 
 TEST_F(Bash, OneCommandAtATimeFromManyThreads) {
