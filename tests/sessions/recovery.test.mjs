@@ -1,0 +1,81 @@
+// What a session's host-side state is after the agent and a crash have had their way: a
+// link the agent planted in /workspace is never followed by the runtime (root), a session
+// with repositories resumes after kill -9 of cove serve, and each live session runs as a
+// host uid of its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startModelServer } from '../models/model_server.mjs';
+import { startCove, startForge, stopProcess, turn, text, say, use, tempDir } from './harness.mjs';
+
+async function agentAndEnv(sdk) {
+  const agent = await sdk.beta.agents.create({ name: 'worker', model: 'claude-test', tools: [{ type: 'agent_toolset_20260401' }] });
+  const env = await sdk.beta.environments.create({ name: `env-${Math.random().toString(36).slice(2)}`, config: { type: 'cloud', networking: { type: 'unrestricted' } } });
+  return { agent, env };
+}
+
+// A directory only root may enter: what a planted link would like the runtime to hand over.
+function makeVictim() {
+  const dir = tempDir('cove-victim-');
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+function assertUntouched(victim) {
+  const st = lstatSync(victim);
+  assert.ok(st.isDirectory());
+  assert.equal(st.uid, process.getuid(), 'the victim was not chowned');
+  assert.equal(st.gid, process.getgid(), 'the victim was not chowned');
+  assert.equal(st.mode & 0o7777, 0o700);
+  assert.deepEqual(readdirSync(victim), [], 'nothing was written into the victim');
+}
+
+const workspaceOf = (home, sessionId) => join(home, 'sessions', sessionId, 'workspace');
+const setupEnds = (events) => events.filter((e) => e.type === 'span.setup_step_end');
+
+// Mounts and cgroups a killed daemon left, if a test fails before a restart released them.
+function cleanUpAfterKill(home, sessionId) {
+  try {
+    execFileSync('sh', ['-c', `findmnt -rn -o TARGET | grep -F '${home}/' | sort -r | xargs -r -n1 umount -l`]);
+    execFileSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 6 -type d -name 'sess-${sessionId.slice(-12)}' | xargs -r rmdir`]);
+  } catch {}
+}
+
+test('a symlink at a mount path in /workspace is refused, never followed', async () => {
+  const forge = await startForge();
+  const appURL = forge.createRepo('acme/app', { 'README.md': 'app\n' });
+  const victim = makeVictim();
+  const model = await startModelServer({ turns: [use('bash', { command: 'ls -l /workspace; echo ran' }), say('done')] });
+  const cove = await startCove({ modelURL: model.url });
+  try {
+    const { sdk } = cove;
+    const { agent, env } = await agentAndEnv(sdk);
+    const session = await sdk.beta.sessions.create({
+      agent: agent.id, environment_id: env.id,
+      resources: [{ type: 'github_repository', url: appURL, authorization_token: forge.createToken('acme/app') }],
+    });
+    // As left by the agent of an earlier life of the session (its workspace survives a crash).
+    const ws = workspaceOf(cove.home, session.id);
+    mkdirSync(ws, { recursive: true });
+    symlinkSync(victim, join(ws, 'app'));
+    const events = await turn(sdk, session.id, 'Look around.');
+    const repo = setupEnds(events).find((e) => e.step === 'repository');
+    assert.equal(repo.is_error, true);
+    assert.match(repo.error, /mount point \/workspace\/app .*symbolic link/);
+    const error = events.find((e) => e.type === 'session.error');
+    assert.equal(error.error.repository_url, appURL);
+    assert.match(error.error.message, /symbolic link, which cove does not follow/);
+    // The session goes on without the repository.
+    const result = events.find((e) => e.type === 'agent.tool_result');
+    assert.equal(result.is_error, false, text(result.content));
+    assert.match(text(result.content), /ran/);
+    assertUntouched(victim);
+  } finally {
+    await cove.stop();
+    await model.close();
+    await forge.stop();
+    rmSync(victim, { recursive: true, force: true });
+  }
+});
