@@ -131,7 +131,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     c.name = base_name(mount_path);
     while (!names.insert(c.name).second)
       c.name += "-" + std::to_string(++index);
-    c.checkout_id = session_id_ + "-" + std::to_string(checkouts_.size());
+    // Stable per resource, and unique even when another repository of the session failed.
+    c.checkout_id = session_id_ + "-" + r.id;
     mounts::CheckoutRequest req;
     req.session_id = c.checkout_id;
     req.repo.url = url;
@@ -147,6 +148,9 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
       if (config.offline && !is_loopback_url(url))
         throw mounts::RepoError(mounts::RepoErrorKind::clone, url, offline_refusal(url));
       step("repository", url, [&] {
+        // A checkout under this id can only be a leftover of a daemon that died (this
+        // session's last environment released its own): start afresh, as after a clean restart.
+        shared_.repos().release(c.checkout_id);
         if (mount_path.rfind("/workspace/", 0) == 0)
           make_mount_point(workspace.get(), mount_path, uid, gid);
         auto result = shared_.repos().checkout(req);

@@ -79,3 +79,76 @@ test('a symlink at a mount path in /workspace is refused, never followed', async
     rmSync(victim, { recursive: true, force: true });
   }
 });
+
+test('a session with repositories resumes after kill -9 of cove serve, as the same host uid', async () => {
+  const forge = await startForge();
+  const appURL = forge.createRepo('acme/app', { 'README.md': 'app\n' });
+  const secretURL = forge.createRepo('acme/secret', { 'KEY.md': 'key\n' });
+  const victim = makeVictim();
+  const model = await startModelServer({
+    turns: [
+      // The failed repository left its (empty) mount point: the agent replaces it with a link.
+      use('bash', { command: `rmdir /workspace/secret && ln -s ${victim} /workspace/secret && touch /workspace/before && echo planted` }),
+      say('Planted.'),
+      use('bash', { command: 'touch /workspace/after && cat /workspace/app/README.md && echo resumed' }),
+      say('Resumed.'),
+    ],
+  });
+  let first = await startCove({ modelURL: model.url });
+  const home = first.home;
+  let second;
+  let sessionId;
+  try {
+    const { sdk } = first;
+    const { agent, env } = await agentAndEnv(sdk);
+    // The secret repository fails first (bad token): its mount path stays the agent's.
+    const session = await sdk.beta.sessions.create({
+      agent: agent.id, environment_id: env.id,
+      resources: [
+        { type: 'github_repository', url: secretURL, authorization_token: 'not-a-token' },
+        { type: 'github_repository', url: appURL, authorization_token: forge.createToken('acme/app') },
+      ],
+    });
+    sessionId = session.id;
+    const before = await turn(sdk, session.id, 'Plant a link.');
+    assert.deepEqual(setupEnds(before).filter((e) => e.step === 'repository').map((e) => e.is_error), [true, false]);
+    const planted = before.find((e) => e.type === 'agent.tool_result');
+    assert.equal(planted.is_error, false, text(planted.content));
+    assert.ok(lstatSync(join(workspaceOf(home, session.id), 'secret')).isSymbolicLink());
+
+    // The token is fixed, then the daemon dies uncleanly.
+    const secret = (await sdk.beta.sessions.resources.list(session.id)).data.find((r) => r.url === secretURL);
+    await sdk.beta.sessions.resources.update(secret.id, { session_id: session.id, authorization_token: forge.createToken('acme/secret') });
+    await stopProcess(first.proc, 'SIGKILL');
+    first = null;
+
+    second = await startCove({ modelURL: model.url, home });
+    const after = await turn(second.sdk, session.id, 'Carry on.');
+    const setup = setupEnds(after);
+    const repos = setup.filter((e) => e.step === 'repository');
+    assert.deepEqual(repos.map((e) => e.name), [secretURL, appURL]);
+    assert.equal(repos[0].is_error, true);
+    assert.match(repos[0].error, /symbolic link/);
+    assert.equal(repos[1].is_error, false, repos[1].error);
+    const sandbox = setup.find((e) => e.step === 'sandbox');
+    assert.equal(sandbox.is_error, false, sandbox.error);
+    const result = after.find((e) => e.type === 'agent.tool_result');
+    assert.ok(result, JSON.stringify(after.filter((e) => e.type === 'session.error')));
+    assert.equal(result.is_error, false, text(result.content));
+    assert.match(text(result.content), /app\nresumed/);
+    assertUntouched(victim);
+    // Files of both lives belong to the session's one host uid.
+    const ws = workspaceOf(home, session.id);
+    const uid = statSync(join(ws, 'before')).uid;
+    assert.ok(uid >= 1000000, `host uid ${uid}`);
+    assert.equal(statSync(join(ws, 'after')).uid, uid);
+  } finally {
+    if (first) await stopProcess(first.proc, 'SIGKILL');
+    if (second) await second.stop();
+    if (sessionId) cleanUpAfterKill(home, sessionId);
+    rmSync(home, { recursive: true, force: true });
+    await model.close();
+    await forge.stop();
+    rmSync(victim, { recursive: true, force: true });
+  }
+});
