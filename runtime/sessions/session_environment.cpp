@@ -12,6 +12,7 @@
 #include "mounts/repo_cache.hpp"
 #include "runtime/netproxy/egress_policy.hpp"
 #include "runtime/sessions/agent_session.hpp"
+#include "runtime/sessions/id_slot.hpp"
 #include "runtime/sessions/owned_dir.hpp"
 
 namespace cove::sessions {
@@ -110,6 +111,10 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
   sandbox::SandboxSpec spec;
   spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
   spec.limits = config.limits;
+  // Host ids of the session's own: no other live session runs as the same host uid.
+  spec.identity.host_base = slot_host_base(claim_id_slot(
+      config.home / "sessions", session_id_,
+      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
   uid_t uid = spec.identity.host_uid();
   gid_t gid = spec.identity.host_gid();
 

@@ -1,5 +1,5 @@
 // The directories the runtime makes in a session's workspace (the sandbox's /workspace) for
-// the sandbox user. The workspace is the agent's: a link
+// the sandbox user, and each session's host id range. The workspace is the agent's: a link
 // planted there must never make the runtime (root) create, chown or write anything outside.
 #include "runtime/sessions/owned_dir.hpp"
 
@@ -10,6 +10,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+
+#include "runtime/sessions/id_slot.hpp"
 
 namespace cove::sessions {
 namespace {
@@ -98,6 +101,43 @@ TEST_F(OwnedDir, DotDotAndFilesInTheWayAreRefused) {
   expect_victim_untouched();
   std::ofstream(root_ / "workspace" / "file") << "x";
   EXPECT_NE(refused("file").find("file is not a directory"), std::string::npos);
+}
+
+// Each live session gets its own host id range, kept while its directory exists.
+TEST(IdSlot, DistinctPerSessionStableAndFreedWithTheDirectory) {
+  char tmpl[] = "/tmp/cove-id-slot-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  fs::path sessions = tmpl;
+  std::set<std::string> deleted;
+  auto exists = [&](const std::string& id) { return !deleted.count(id); };
+  std::set<uint32_t> slots;
+  for (int i = 0; i < 50; ++i)
+    slots.insert(claim_id_slot(sessions, "sesn_" + std::to_string(i), exists));
+  EXPECT_EQ(slots.size(), 50u);
+  for (auto s : slots)
+    EXPECT_LT(s, kIdSlots);
+  uint32_t first = claim_id_slot(sessions, "sesn_0", exists);
+  EXPECT_TRUE(slots.count(first));
+  EXPECT_EQ(claim_id_slot(sessions, "sesn_0", exists), first);  // recorded: stable
+  EXPECT_TRUE(fs::exists(sessions / "sesn_0" / "id_slot"));
+  EXPECT_EQ(slot_host_base(0), 1'000'000u);
+  EXPECT_EQ(slot_host_base(3), 1'000'000u + 3 * 65536u);
+  // When every slot is recorded, a new session gets a clear error, unless a record is a
+  // leftover of a deleted session: that one holds nothing.
+  fs::remove_all(sessions);
+  for (uint32_t k = 0; k < kIdSlots; ++k) {
+    fs::create_directories(sessions / ("s" + std::to_string(k)));
+    std::ofstream(sessions / ("s" + std::to_string(k)) / "id_slot") << k << "\n";
+  }
+  try {
+    claim_id_slot(sessions, "sesn_new", exists);
+    ADD_FAILURE() << "expected every slot to be taken";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("host id ranges are in use"), std::string::npos);
+  }
+  deleted.insert("s7");
+  EXPECT_EQ(claim_id_slot(sessions, "sesn_new", exists), 7u);
+  fs::remove_all(sessions);
 }
 
 }  // namespace

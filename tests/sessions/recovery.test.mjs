@@ -152,3 +152,31 @@ test('a session with repositories resumes after kill -9 of cove serve, as the sa
     rmSync(victim, { recursive: true, force: true });
   }
 });
+
+test('each live session runs as a host uid of its own', async () => {
+  const model = await startModelServer({
+    turns: [
+      use('bash', { command: 'touch /workspace/mine && id -u' }), say('One.'),
+      use('bash', { command: 'touch /workspace/mine && id -u' }), say('Two.'),
+    ],
+  });
+  const cove = await startCove({ modelURL: model.url });
+  try {
+    const { sdk } = cove;
+    const { agent, env } = await agentAndEnv(sdk);
+    const uids = [];
+    for (let i = 0; i < 2; i++) {
+      const session = await sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+      const events = await turn(sdk, session.id, 'Make a file.');
+      const result = events.find((e) => e.type === 'agent.tool_result');
+      assert.equal(result.is_error, false, text(result.content));
+      assert.equal(text(result.content).trim(), '1000', 'the same user inside');
+      uids.push(statSync(join(workspaceOf(cove.home, session.id), 'mine')).uid);
+    }
+    assert.ok(uids.every((u) => u >= 1000000), `host uids ${uids}`);
+    assert.notEqual(uids[0], uids[1], 'two live sessions share host uid ' + uids[0]);
+  } finally {
+    await cove.stop();
+    await model.close();
+  }
+});
