@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -76,6 +78,33 @@ void sweep_stale(const std::string& parent) {
     ::rmdir((parent + "/" + e->d_name).c_str());
   }
   ::closedir(d);
+}
+
+// Removes `dir` and the empty cgroups below it; false (errno EBUSY) while processes remain.
+bool remove_tree(const std::string& dir) {
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 &&
+          std::strcmp(e->d_name, "..") != 0)
+        remove_tree(dir + "/" + e->d_name);
+    ::closedir(d);
+  }
+  return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
+// A sandbox cgroup of this name already exists: a daemon that was killed (kill -9) left it.
+// Its sandbox's init died with that daemon, and the kernel killed everything inside with
+// it, so it is empty or about to be: remove it, so that it is made afresh with this
+// sandbox's limits. One that still holds processes after a while is a live sandbox's.
+void remove_leftover(const std::string& dir) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (remove_tree(dir)) return;
+    if (errno != EBUSY) throw_errno(kStep, "remove leftover " + dir, errno);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw SandboxError(kStep, dir +
+                                " already exists and still holds processes: is another cove "
+                                "running this session? (stop it, or kill the processes in it)");
 }
 
 // cgroup v2 only lets a cgroup without processes hand controllers to its children. When
@@ -178,7 +207,11 @@ Cgroup Cgroup::create(const CgroupLayout& layout, const std::string& name, const
     std::string dir = h.dir + "/" + name;
     if (std::find(cg.dirs_.begin(), cg.dirs_.end(), dir) == cg.dirs_.end()) {
       if (h.v2) enable_v2_controllers(h.dir);
-      if (::mkdir(dir.c_str(), 0755) != 0) throw_errno(kStep, "mkdir " + dir, errno);
+      if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno != EEXIST) throw_errno(kStep, "mkdir " + dir, errno);
+        remove_leftover(dir);
+        if (::mkdir(dir.c_str(), 0755) != 0) throw_errno(kStep, "mkdir " + dir, errno);
+      }
       cg.dirs_.push_back(dir);
     }
     return dir;

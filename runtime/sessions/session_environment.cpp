@@ -1,6 +1,6 @@
 #include "runtime/sessions/session_environment.hpp"
 
-#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +12,8 @@
 #include "mounts/repo_cache.hpp"
 #include "runtime/netproxy/egress_policy.hpp"
 #include "runtime/sessions/agent_session.hpp"
+#include "runtime/sessions/id_slot.hpp"
+#include "runtime/sessions/owned_dir.hpp"
 
 namespace cove::sessions {
 
@@ -19,10 +21,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void make_owned_dir(const fs::path& dir, uid_t uid, gid_t gid) {
-  fs::create_directories(dir);
-  if (::chown(dir.c_str(), uid, gid) != 0)
-    throw std::system_error(errno, std::generic_category(), "chown " + dir.string());
+// The session's /workspace, owned by the sandbox user. The agent controls what is inside
+// it (and it survives a crash of the daemon), so directories below it are made through this
+// fd with make_owned_dir, never by path.
+sandbox::UniqueFd open_workspace(const fs::path& session_dir, uid_t uid, gid_t gid) {
+  fs::create_directories(session_dir);
+  sandbox::UniqueFd dir(
+      ::open(session_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) throw std::system_error(errno, std::generic_category(), "open " + session_dir.string());
+  return make_owned_dir(dir.get(), "workspace", uid, gid);
+}
+
+// A checkout's mount point below /workspace (open_workspace's fd).
+void make_mount_point(int workspace, const std::string& target, uid_t uid, gid_t gid) {
+  try {
+    make_owned_dir(workspace, target.substr(std::string("/workspace/").size()), uid, gid);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot make the mount point " + target + " (" + e.what() + ")");
+  }
 }
 
 std::string base_name(const std::string& mount_path) {
@@ -95,13 +111,16 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
   sandbox::SandboxSpec spec;
   spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
   spec.limits = config.limits;
+  // Host ids of the session's own: no other live session runs as the same host uid.
+  spec.identity.host_base = slot_host_base(claim_id_slot(
+      config.home / "sessions", session_id_,
+      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
   uid_t uid = spec.identity.host_uid();
   gid_t gid = spec.identity.host_gid();
 
-  // The session's /workspace: a directory of its own, owned by the sandbox user.
   fs::path session_dir = config.home / "sessions" / session_id_;
   fs::path workspace_dir = session_dir / "workspace";
-  make_owned_dir(workspace_dir, uid, gid);
+  sandbox::UniqueFd workspace = open_workspace(session_dir, uid, gid);
   spec.binds.push_back({workspace_dir.string(), "/workspace", false});
 
   std::vector<RepositoryFailure> failures;
@@ -117,7 +136,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     c.name = base_name(mount_path);
     while (!names.insert(c.name).second)
       c.name += "-" + std::to_string(++index);
-    c.checkout_id = session_id_ + "-" + std::to_string(checkouts_.size());
+    // Stable per resource, and unique even when another repository of the session failed.
+    c.checkout_id = session_id_ + "-" + r.id;
     mounts::CheckoutRequest req;
     req.session_id = c.checkout_id;
     req.repo.url = url;
@@ -133,6 +153,11 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
       if (config.offline && !is_loopback_url(url))
         throw mounts::RepoError(mounts::RepoErrorKind::clone, url, offline_refusal(url));
       step("repository", url, [&] {
+        // A checkout under this id can only be a leftover of a daemon that died (this
+        // session's last environment released its own): start afresh, as after a clean restart.
+        shared_.repos().release(c.checkout_id);
+        if (mount_path.rfind("/workspace/", 0) == 0)
+          make_mount_point(workspace.get(), mount_path, uid, gid);
         auto result = shared_.repos().checkout(req);
         checkouts_.push_back(c);
         // git inside the sandbox talks to the git proxy; the runtime adds the token.
@@ -140,12 +165,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
             result.host_dir, "origin",
             "http://127.0.0.1:" + std::to_string(netproxy::kGitPort) + "/" + c.name + ".git",
             req.owner);
-        for (const auto& m : result.plan.entries) {
-          if (m.target.rfind("/workspace/", 0) == 0)
-            make_owned_dir(workspace_dir / m.target.substr(std::string("/workspace/").size()), uid,
-                           gid);
+        for (const auto& m : result.plan.entries)
           spec.binds.push_back({m.source.string(), m.target, m.read_only});
-        }
       });
     } catch (const mounts::RepoError& e) {
       failures.push_back(

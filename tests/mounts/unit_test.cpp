@@ -1,7 +1,10 @@
 // Unit tests of mounts/ pieces that need no root, no mounts and no server.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "mounts/git_support.hpp"
@@ -80,6 +83,78 @@ TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
     EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::exclusive).owns_lock());
   }
   std::filesystem::remove_all(tmpl);
+}
+
+// A checkout's .git/config rewritten by the runtime (root) is the session's file: a symlink
+// there or at .git must be refused, neither written through nor chowned through.
+class RemoteConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cove-remote-config-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    ensure_libgit2();
+    for (auto name : {"co", "other"}) {
+      git_repository* repo = nullptr;
+      ASSERT_EQ(git_repository_init(&repo, (root_ / name).c_str(), 0), 0);
+      git_repository_free(repo);
+    }
+    std::ofstream(root_ / "victim") << "private\n";
+    ::chmod((root_ / "victim").c_str(), 0600);
+    ASSERT_EQ(::stat((root_ / "victim").c_str(), &victim_), 0);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  void expect_victim_untouched() {
+    struct stat st {};
+    ASSERT_EQ(::lstat((root_ / "victim").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_uid, victim_.st_uid);
+    EXPECT_EQ(st.st_gid, victim_.st_gid);
+    EXPECT_EQ(st.st_mode, victim_.st_mode);
+    EXPECT_EQ(slurp(root_ / "victim"), "private\n");
+  }
+
+  std::filesystem::path root_;
+  struct stat victim_ {};
+  Owner owner_{::geteuid() == 0 ? 1'001'000u : ::geteuid(),
+               ::geteuid() == 0 ? 1'001'000u : ::getegid()};
+};
+
+TEST_F(RemoteConfig, WritesTheUrlAndGivesTheFileToTheOwner) {
+  set_remote_url(root_ / "co", "origin", "http://127.0.0.1:7418/co.git", owner_);
+  EXPECT_NE(slurp(root_ / "co/.git/config").find("url = http://127.0.0.1:7418/co.git"),
+            std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((root_ / "co/.git/config").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, owner_.uid);
+  EXPECT_EQ(st.st_gid, owner_.gid);
+}
+
+TEST_F(RemoteConfig, ASymlinkedConfigIsRefused) {
+  std::filesystem::remove(root_ / "co/.git/config");
+  std::filesystem::create_symlink(root_ / "victim", root_ / "co/.git/config");
+  EXPECT_THROW(set_remote_url(root_ / "co", "origin", "http://127.0.0.1:7418/co.git", owner_),
+               RepoError);
+  expect_victim_untouched();
+  EXPECT_FALSE(std::filesystem::exists(root_ / "victim.lock"));
+}
+
+TEST_F(RemoteConfig, ASymlinkedGitDirectoryIsRefused) {
+  std::filesystem::remove_all(root_ / "co/.git");
+  std::filesystem::create_symlink(root_ / "other/.git", root_ / "co/.git");
+  auto before = slurp(root_ / "other/.git/config");
+  try {
+    set_remote_url(root_ / "co", "origin", "http://127.0.0.1:7418/co.git", owner_);
+    ADD_FAILURE() << "expected RepoError";
+  } catch (const RepoError& e) {
+    EXPECT_NE(std::string(e.what()).find("symbolic link"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(slurp(root_ / "other/.git/config"), before);
 }
 
 }  // namespace

@@ -182,6 +182,73 @@ TEST(SandboxSetup, CgroupsAreRemovedWithTheSandbox) {
     EXPECT_NE(::access(d.c_str(), F_OK), 0) << d;
 }
 
+// Removes the test's own cgroup directories however the test ends (waiting for killed
+// processes to leave them).
+struct RemoveCgroups {
+  std::vector<std::string> dirs;
+  ~RemoveCgroups() {
+    for (const auto& d : dirs)
+      for (int i = 0; i < 500 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+};
+
+// A daemon killed with -9 leaves its sandboxes' cgroups behind, empty: each sandbox's init
+// died with it, and everything inside with init. The same session's next sandbox (same
+// name) replaces them.
+TEST(SandboxSetup, LeftoverEmptyCgroupsOfTheSameNameAreReplaced) {
+  auto spec = cove::test::probe_spec("");
+  spec.name = "cove-test-leftover-" + std::to_string(::getpid());
+  RemoveCgroups cleanup;
+  auto& dirs = cleanup.dirs;
+  {
+    auto box = sb::Sandbox::start(spec);
+    dirs = box->cgroup().dirs();
+  }
+  for (const auto& d : dirs)
+    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;  // what the killed daemon left
+  {
+    auto box = sb::Sandbox::start(spec);
+    EXPECT_EQ(box->cgroup().dirs(), dirs);
+    EXPECT_EQ(sh(*box, "echo ok").out, "ok\n");
+  }
+  for (const auto& d : dirs)
+    EXPECT_NE(::access(d.c_str(), F_OK), 0) << d;
+}
+
+// One that still holds processes belongs to a live sandbox: one clear line, nothing killed.
+TEST(SandboxSetup, ALeftoverCgroupWithProcessesFailsWithOneLine) {
+  auto spec = cove::test::probe_spec("");
+  spec.name = "cove-test-busy-" + std::to_string(::getpid());
+  RemoveCgroups cleanup;
+  auto& dirs = cleanup.dirs;
+  {
+    auto box = sb::Sandbox::start(spec);
+    dirs = box->cgroup().dirs();
+  }
+  for (const auto& d : dirs)
+    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  for (const auto& d : dirs)
+    std::ofstream(d + "/cgroup.procs") << child;
+  try {
+    sb::Sandbox::start(spec);
+    ADD_FAILURE() << "expected SandboxError";
+  } catch (const sb::SandboxError& e) {
+    EXPECT_EQ(e.step(), "cgroup");
+    EXPECT_NE(std::string(e.what()).find("still holds processes"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+  }
+  EXPECT_EQ(::kill(child, 0), 0);  // not killed
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
 TEST(CoveCli, RunPassesStdioAndExitCodes) {
   Cli echo = cove_cli({"sandbox", "run", "--", "sh", "-c", "cat; echo err >&2; exit 3"}, "in\n");
   EXPECT_EQ(echo.code, 3);

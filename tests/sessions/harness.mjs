@@ -59,9 +59,9 @@ export async function freePort() {
   });
 }
 
-// cove serve, offline, with its anthropic provider pointed at `modelURL`.
-export async function startCove({ modelURL, extra = [], env = {} } = {}) {
-  const home = tempDir('cove-sessions-home-');
+// cove serve, offline, with its anthropic provider pointed at `modelURL`; a fresh home
+// unless `home` is given (a restart).
+export async function startCove({ modelURL, extra = [], env = {}, home = tempDir('cove-sessions-home-') } = {}) {
   const apiKey = 'sk-sessions-test';
   const p = await startProcess(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', apiKey, '--offline', '--model-retry-base-ms', '50', ...extra], {
     env: { COVE_MODEL_PROVIDER: 'anthropic', COVE_MODEL_BASE_URL: modelURL ?? 'http://127.0.0.1:9', COVE_MODEL_API_KEY: 'model-key-not-a-secret', ...env },
