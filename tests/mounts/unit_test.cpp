@@ -40,6 +40,20 @@ TEST(RepoError, MessageNamesKindUrlAndReason) {
 }
 
 // Regression: a port such as 40351 once made a timed-out fetch read as "forbidden" (403).
+TEST(RepoError, NeverQuotesUserinfo) {
+  RepoError e(RepoErrorKind::clone, "http://x:s3cr3t@127.0.0.1:1/acme/app.git",
+              "cannot fetch 'http://s3cr3t@127.0.0.1:1/acme/app.git': refused");
+  EXPECT_EQ(std::string(e.what()).find("s3cr3t"), std::string::npos) << e.what();
+  EXPECT_EQ(e.url(), "http://127.0.0.1:1/acme/app.git");
+  EXPECT_EQ(e.reason(), "cannot fetch 'http://127.0.0.1:1/acme/app.git': refused");
+}
+
+TEST(RepoUrl, WithoutUserinfoStripsEveryUrlInAMessage) {
+  EXPECT_EQ(without_userinfo("a http://u:p@h/x and https://t@k/y."),
+            "a http://h/x and https://k/y.");
+  EXPECT_EQ(without_userinfo("'http://t@h' 'https://h/a@b'"), "'http://h' 'https://h/a@b'");
+}
+
 TEST(RemoteError, HttpStatusIsReadFromLibgit2sMessageNotFromTheUrl) {
   RemoteSession session;
   session.url = "http://127.0.0.1:40351/o/r.git";
