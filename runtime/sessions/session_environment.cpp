@@ -130,8 +130,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     req.mount_path = mount_path;
     req.owner = {uid, gid};
     try {
-      if (config.offline && !is_loopback_url(url))
-        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, offline_refusal(url));
+      if (auto why = netproxy::runtime_target_refusal(url, config.targets()))
+        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, *why);
       step("repository", url, [&] {
         auto result = shared_.repos().checkout(req);
         checkouts_.push_back(c);

@@ -67,6 +67,16 @@ TEST(RemoteError, HttpStatusIsReadFromLibgit2sMessageNotFromTheUrl) {
   EXPECT_EQ(kind("clone: unexpected http status code: 401"), RepoErrorKind::authentication);
 }
 
+TEST(RemoteError, TheServersContentTypeIsNotQuoted) {
+  RemoteSession session;
+  session.url = "http://127.0.0.1:40351/canary.git";
+  auto e = remote_error(session, GitFailure(-1, 0, "fetch: invalid content-type: 'text/x-canary'"),
+                        RepoErrorKind::clone);
+  EXPECT_EQ(e.kind(), RepoErrorKind::clone);
+  EXPECT_EQ(std::string(e.what()).find("canary'"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(), "the server did not answer as a git server");
+}
+
 TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
   char tmpl[] = "/tmp/cove-lock-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);

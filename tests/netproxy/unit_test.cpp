@@ -8,6 +8,7 @@
 #include "runtime/netproxy/git_route.hpp"
 #include "runtime/netproxy/html_text.hpp"
 #include "runtime/netproxy/relay.hpp"
+#include "runtime/netproxy/runtime_target.hpp"
 
 namespace np = cove::netproxy;
 using np::AddressClass;
@@ -240,6 +241,54 @@ TEST(AddressRefusal, ProxyMessagesSayItOnce) {
             "address, which sandboxes may never reach");
   EXPECT_EQ(refused("localhost").rfind("localhost resolves to ", 0), 0u) << refused("localhost");
   EXPECT_EQ(refused("localhost").find(" is "), std::string::npos) << refused("localhost");
+}
+
+// MCP server and repository URLs from API clients, before the runtime connects to them.
+// Only literals and localhost: nothing here leaves the machine.
+TEST(RuntimeTarget, AddressRulesApplyToUrlsFromApiClients) {
+  struct Case {
+    const char* url;
+    bool offline, allow_private;
+    const char* refusal;  // a part of it; nullptr when allowed
+  };
+  const Case cases[] = {
+      {"http://127.0.0.1:9/mcp", true, false, nullptr},
+      {"http://localhost:9/acme/app.git", true, false, nullptr},
+      {"http://[::1]:9/", true, false, nullptr},
+      {"https://github.com/o/r", true, false,
+       "cove runs offline and reaches only loopback addresses; github.com is not one"},
+      {"http://10.0.0.1/", true, true, "is not one"},
+      {"http://127.0.0.1:9/mcp", false, false,
+       "127.0.0.1 is a loopback address (local and private addresses are closed to URLs from "
+       "API clients); cove serve --allow-private-targets opens them"},
+      {"http://localhost:9/", false, false, "localhost resolves to "},
+      {"http://10.1.2.3/", false, false, "10.1.2.3 is a private-network address"},
+      {"http://[64:ff9b::7f00:1]/", false, false, "the IPv6 form of 127.0.0.1, a loopback"},
+      {"http://169.254.169.254/latest", false, false,
+       "169.254.169.254 is the cloud metadata address, which URLs from API clients may never "
+       "reach"},
+      {"http://169.254.169.254/latest", false, true, "metadata"},
+      {"http://[fe80::1]/", false, true, "link-local"},
+      {"http://127.0.0.1:9/mcp", false, true, nullptr},
+      {"http://10.1.2.3/", false, true, nullptr},
+      {"http://8.8.8.8/", false, false, nullptr},
+      {"ftp://8.8.8.8/", false, false, "scheme must be http or https"},
+  };
+  for (const auto& c : cases) {
+    auto why = np::runtime_target_refusal(c.url, {c.offline, c.allow_private});
+    if (!c.refusal) {
+      EXPECT_FALSE(why) << c.url << ": " << *why;
+      continue;
+    }
+    ASSERT_TRUE(why) << c.url;
+    EXPECT_NE(why->find(c.refusal), std::string::npos) << c.url << ": " << *why;
+    if (std::string(c.refusal).find("never") != std::string::npos) {
+      EXPECT_EQ(why->find("--allow-private-targets"), std::string::npos) << *why;
+    }
+  }
+  auto why = np::runtime_target_refusal("http://x:s3cr3t@127.0.0.1:9/a.git", {true, false});
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->find("s3cr3t"), std::string::npos) << *why;
 }
 
 TEST(HostMatching, ExactAndWildcardCaseInsensitive) {
