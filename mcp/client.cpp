@@ -183,7 +183,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       if (auto challenge = s.header("WWW-Authenticate"))
         msg += "; WWW-Authenticate: " + std::string(*challenge);
       co_await discard_body(s);
-      throw McpError(Kind::auth, msg, status);
+      throw McpError(Kind::auth, msg, status)
+          .with_brief(where() + " refused the credentials for " + what + " (HTTP " +
+                      std::to_string(status) + ")");
     }
     if (status >= 300) {
       std::string body;
@@ -198,7 +200,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       throw McpError(Kind::transport,
                      where() + ": " + what + " answered HTTP " + std::to_string(status) +
                          (reason.empty() ? "" : ": " + reason),
-                     status);
+                     status)
+          .with_brief(where() + ": " + what + " failed with HTTP status " + std::to_string(status) +
+                      "; is this an MCP server URL?");
     }
   }
 
@@ -349,14 +353,17 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         json m = json::parse(body, nullptr, false);
         if (m.is_discarded())
           throw McpError(Kind::transport,
-                         where() + ": " + p->method + ": reply is not JSON: " + excerpt(body));
+                         where() + ": " + p->method + ": reply is not JSON: " + excerpt(body))
+              .with_brief(where() + ": " + p->method + ": the reply is not JSON");
         dispatch(m);
         if (!p->settled())
           throw McpError(Kind::transport,
                          where() + ": " + p->method + ": the JSON reply did not answer it");
       } else {
         throw McpError(Kind::transport, where() + ": " + p->method +
-                                            ": unexpected reply Content-Type '" + type + "'");
+                                            ": unexpected reply Content-Type '" + type + "'")
+            .with_brief(where() + ": " + p->method +
+                        ": the reply is neither JSON nor an event stream");
       }
     }
   }

@@ -27,10 +27,20 @@ class McpError : public std::runtime_error {
   int code() const { return code_; }
   const nlohmann::json& data() const { return data_; }
 
+  // The message without what the server sent (body, headers, content type), for people who
+  // named the server but should not read its answers through cove: a session's error event.
+  // what() when the message quotes nothing of the server's.
+  std::string brief() const { return brief_.empty() ? std::string(what()) : brief_; }
+  McpError& with_brief(std::string brief) {
+    brief_ = std::move(brief);
+    return *this;
+  }
+
  private:
   Kind kind_;
   int code_;
   nlohmann::json data_;
+  std::string brief_;
 };
 
 }  // namespace cove::mcp

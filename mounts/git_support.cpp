@@ -244,6 +244,9 @@ RepoError remote_error(const RemoteSession& session, const GitFailure& failure,
       contains(m, "failed to resolve path") || contains(m, "not a git repository")) {
     return RepoError(RepoErrorKind::not_found, session.url, "no such repository (" + m + ")");
   }
+  // libgit2 quotes the server's Content-Type; say what it means instead.
+  if (contains(m, "content-type") || contains(m, "Content-Type"))
+    return RepoError(otherwise, session.url, "the server did not answer as a git server");
   return RepoError(otherwise, session.url, m);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <string_view>
 
 #include "mounts/git_support.hpp"
 
@@ -62,6 +63,17 @@ std::string repo_key(const std::string& url) {
   char hex[GIT_OID_HEXSZ + 1] = {};
   git_oid_tostr(hex, sizeof hex, &oid);
   return std::string(hex, 16);
+}
+
+std::string without_userinfo(std::string text) {
+  for (auto sep = text.find("://"); sep != std::string::npos; sep = text.find("://", sep + 3)) {
+    auto start = sep + 3;
+    // In a message a URL also ends at white space or a quote.
+    auto end = std::min(text.find_first_of("/?# \t\n'\"<>", start), text.size());
+    auto at = std::string_view(text).substr(start, end - start).rfind('@');
+    if (at != std::string_view::npos) text.erase(start, at + 1);
+  }
+  return text;
 }
 
 std::string url_host(const std::string& url) {

@@ -15,6 +15,10 @@ std::string normalise_url(const std::string& url);
 // A stable directory name for the repository: hex sha256 prefix of normalise_url.
 std::string repo_key(const std::string& url);
 
+// The text with the userinfo ("user:token@") of every "scheme://" URL in it removed: for
+// messages, which must never quote a credential.
+std::string without_userinfo(std::string text);
+
 // The host part of a URL ("" for file:// and paths).
 std::string url_host(const std::string& url);
 

@@ -26,6 +26,13 @@ struct Url {
 // (bad syntax, other scheme, userinfo present, missing host).
 Url parse_url(std::string_view text);
 
+// Whether the authority of "scheme://authority/..." has a userinfo part ("user:pass@" or
+// "token@"). Plain text scan, so it also answers for URLs parse_url would refuse.
+bool has_userinfo(std::string_view text);
+
+// The text with any userinfo removed, for quoting a URL in a message or log.
+std::string without_userinfo(std::string_view text);
+
 // Resolves a reference (absolute, or relative such as "/message?sessionId=1") against base.
 Url resolve_url(const Url& base, std::string_view reference);
 

@@ -93,7 +93,11 @@ int run(const RunArgs& a) {
   if (a.embedded || !api->reachable()) {
     if (!a.embedded)
       std::cerr << "cove run: no daemon answers at " << url << "; running one in this process\n";
-    daemon = std::make_unique<client::EmbeddedDaemon>(server_options(home));
+    auto options = server_options(home);
+    // The only API client of this daemon is the person running it: their URLs may name
+    // services on this machine (a local forge or MCP server).
+    options.runner.allow_private_targets = true;
+    daemon = std::make_unique<client::EmbeddedDaemon>(options);
     api = std::make_unique<client::ApiClient>(daemon->base_url(), daemon->api_key());
   }
 

@@ -93,6 +93,7 @@ struct ServeArgs {
   std::string scripts_dir;
   std::string record_dir;
   bool egress_allow_private = false;
+  bool allow_private_targets = false;
   bool offline = false;
   int retry_base_ms = 1000;
   std::string memory;
@@ -134,6 +135,7 @@ int serve(const ServeArgs& args) {
   }
   runner.models.record_dir = args.record_dir;
   runner.egress_allow_private = args.egress_allow_private;
+  runner.allow_private_targets = args.allow_private_targets;
   if (args.offline) runner.offline = true;
   runner.retry_base = std::chrono::milliseconds(args.retry_base_ms);
   if (!args.memory.empty()) {
@@ -178,6 +180,10 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   serve_cmd->add_flag("--egress-allow-private", args->egress_allow_private,
                       "let sandboxes reach loopback and private addresses through the egress "
                       "proxy (services on this machine; never link-local or metadata)");
+  serve_cmd->add_flag("--allow-private-targets", args->allow_private_targets,
+                      "let MCP server and repository URLs from API clients name loopback and "
+                      "private addresses (services on this machine or its network; never "
+                      "link-local or metadata)");
   serve_cmd->add_flag("--offline", args->offline,
                       "air-gapped: reach repositories, MCP servers and models only on loopback "
                       "(env COVE_OFFLINE=1)");

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "net/url.hpp"
+
 namespace cove::api {
 
 namespace {
@@ -142,6 +144,8 @@ json resolve_mcp_servers(const json& value, const std::string& path) {
     auto url = require_string(s, "url", spath);
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
       bad_request(spath + ".url must be an http(s) URL");
+    if (net::has_userinfo(url))
+      bad_request(spath + ".url must not contain credentials; keep the token in a vault");
     if (!names.insert(name).second) bad_request(spath + ".name repeats " + name);
     out.push_back({{"type", "url"}, {"name", name}, {"url", url}});
   }

@@ -1,6 +1,9 @@
 #include "runtime/api/session_types.hpp"
 
+#include <algorithm>
 #include <set>
+
+#include "net/url.hpp"
 
 namespace cove::api {
 
@@ -14,17 +17,45 @@ std::string repo_name(const std::string& url) {
   std::string name = slash == std::string::npos ? u : u.substr(slash + 1);
   if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0)
     name.resize(name.size() - 4);
-  return name.empty() ? "repo" : name;
+  return name.empty() || name == "." || name == ".." ? "repo" : name;
 }
 
-std::string mount_path(const json& params, const std::string& path, const std::string& fallback) {
+// Repositories are mounted below /workspace; files also below /mnt/session (the default for
+// uploads). Anything else would cover a directory of the sandbox's own system.
+std::string mount_path(const json& params, const std::string& path, const std::string& fallback,
+                       std::initializer_list<std::string_view> roots) {
+  // The fallback, made of a name from the URL, is checked like a given path.
   auto m = optional_string(params, "mount_path", path, 4096);
-  if (!m) return fallback;
-  if (m->empty() || m->front() != '/')
-    bad_request(join_path(path, "mount_path") + " must be absolute");
-  if (m->find("/../") != std::string::npos || m->ends_with("/.."))
-    bad_request(join_path(path, "mount_path") + " must not contain ..");
-  return *m;
+  if (!m) m = fallback;
+  auto field = join_path(path, "mount_path");
+  if (m->empty() || m->front() != '/') bad_request(field + " must be absolute");
+  for (unsigned char ch : *m)
+    if (ch < 0x20 || ch == 0x7f) bad_request(field + " must not contain control characters");
+  if (m->size() > 1 && m->back() == '/') bad_request(field + " must not end with /");
+  for (std::size_t start = 1; m->size() > 1 && start <= m->size();) {
+    auto end = std::min(m->find('/', start), m->size());
+    auto segment = std::string_view(*m).substr(start, end - start);
+    if (segment.empty()) bad_request(field + " must not contain //");
+    if (segment == "." || segment == "..") bad_request(field + " must not contain . or ..");
+    start = end + 1;
+  }
+  for (auto root : roots)
+    if (m->size() > root.size() && m->starts_with(root)) return *m;
+  std::string allowed;
+  for (auto root : roots)
+    allowed += std::string(allowed.empty() ? "" : " or ") + std::string(root);
+  bad_request(field + " must be below " + allowed);
+}
+
+// A token in the URL's userinfo would be stored and shown with the URL.
+std::string repository_url(const json& params, const std::string& path) {
+  auto field = join_path(path, "url");
+  auto url = require_string(params, "url", path, 1, 4096);
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
+    bad_request(field + " must be an http(s) URL");
+  if (net::has_userinfo(url))
+    bad_request(field + " must not contain credentials; pass the token as authorization_token");
+  return url;
 }
 
 void check_content(const json& params, const std::string& path, bool required) {
@@ -60,11 +91,9 @@ json resource_from_params(const json& params, const std::string& path, const std
   auto type = require_string(params, "type", path);
   json r = {{"id", id}, {"type", type}};
   if (type == "github_repository") {
-    auto url = require_string(params, "url", path, 1, 4096);
-    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
-      bad_request(join_path(path, "url") + " must be an http(s) URL");
+    auto url = repository_url(params, path);
     r["url"] = url;
-    r["mount_path"] = mount_path(params, path, "/workspace/" + repo_name(url));
+    r["mount_path"] = mount_path(params, path, "/workspace/" + repo_name(url), {"/workspace/"});
     const json* checkout = member(params, "checkout");
     if (checkout && !checkout->is_null()) {
       auto cpath = join_path(path, "checkout");
@@ -83,7 +112,8 @@ json resource_from_params(const json& params, const std::string& path, const std
   } else if (type == "file") {
     auto file_id = require_string(params, "file_id", path);
     r["file_id"] = file_id;
-    r["mount_path"] = mount_path(params, path, "/mnt/session/uploads/" + file_id);
+    r["mount_path"] = mount_path(params, path, "/mnt/session/uploads/" + file_id,
+                                 {"/workspace/", "/mnt/session/"});
   } else if (type == "memory_store") {
     bad_request(join_path(path, "type") + " memory_store is not supported by this server");
   } else {

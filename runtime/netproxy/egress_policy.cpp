@@ -95,25 +95,99 @@ std::string IpAddress::str() const {
   return buf;
 }
 
-AddressClass classify(const IpAddress& address) {
+std::vector<uint32_t> embedded_ipv4(const IpAddress& address) {
   const uint8_t* b = address.bytes.data();
-  if (address.is_v4()) return classify_v4(read_v4(b + 12));
-  if (all_zero(b, 16)) return AddressClass::unspecified;
-  if (all_zero(b, 15) && b[15] == 1) return AddressClass::loopback;
-  // Addresses that carry an IPv4 address: v4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 and
-  // 6to4 2002:aabb:ccdd::/48 reach that IPv4 address through a translator.
-  if (all_zero(b, 12)) return classify_v4(read_v4(b + 12));
+  if (address.is_v4()) return {};
+  if (all_zero(b, 15) && (b[15] == 0 || b[15] == 1)) return {};  // :: and ::1 are themselves
+  // ::/96 (v4-compatible) and ::ffff:0:0/96 (SIIT, RFC 6145).
+  static constexpr uint8_t kSiit[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+  if (all_zero(b, 12) || std::memcmp(b, kSiit, 12) == 0) return {read_v4(b + 12)};
   static constexpr uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (std::memcmp(b, kNat64, 12) == 0) return classify_v4(read_v4(b + 12));
-  if (b[0] == 0x20 && b[1] == 0x02) return classify_v4(read_v4(b + 2));
+  if (std::memcmp(b, kNat64, 12) == 0) return {read_v4(b + 12)};
+  if (b[0] == 0x20 && b[1] == 0x02) return {read_v4(b + 2)};  // 6to4 2002:aabb:ccdd::/48
+  // RFC 8215 local-use NAT64, 64:ff9b:1::/48: the operator picks a prefix of 48 to 96 bits,
+  // so the IPv4 address sits where any RFC 6052 layout puts it. Every layout whose reserved
+  // octet (bits 64..71) and suffix are zero is a candidate; /96 always is, unless its field is
+  // all zero and a shorter layout fits.
+  static constexpr uint8_t kLocalNat64[6] = {0, 0x64, 0xff, 0x9b, 0, 1};
+  if (std::memcmp(b, kLocalNat64, 6) != 0) return {};
+  struct Layout {
+    int at[4];
+    int suffix_from;
+  };
+  static constexpr Layout kLayouts[] = {
+      {{6, 7, 9, 10}, 11}, {{7, 9, 10, 11}, 12}, {{9, 10, 11, 12}, 13}};
+  std::vector<uint32_t> out;
+  if (b[8] == 0)
+    for (const auto& l : kLayouts)
+      if (all_zero(b + l.suffix_from, 16 - l.suffix_from))
+        out.push_back(v4(b[l.at[0]], b[l.at[1]], b[l.at[2]], b[l.at[3]]));
+  if (out.empty() || !all_zero(b + 12, 4)) out.push_back(read_v4(b + 12));
+  return out;
+}
+
+namespace {
+
+// How closed an address class is: the higher, the fewer policies let it through.
+int strictness(AddressClass c) {
+  switch (c) {
+    case AddressClass::global:
+      return 0;
+    case AddressClass::shared_cgnat:
+      return 1;
+    case AddressClass::private_range:
+      return 2;
+    case AddressClass::unspecified:
+      return 3;
+    case AddressClass::loopback:
+      return 4;
+    case AddressClass::reserved:
+      return 5;
+    case AddressClass::multicast:
+      return 6;
+    case AddressClass::link_local:
+      return 7;
+    case AddressClass::metadata:
+      return 8;
+  }
+  return 8;
+}
+
+// The class of an address, and the embedded IPv4 address it was decided by (if any).
+struct Classified {
+  AddressClass c = AddressClass::global;
+  std::optional<uint32_t> via;
+};
+
+Classified classify_detail(const IpAddress& address) {
+  const uint8_t* b = address.bytes.data();
+  if (address.is_v4()) return {classify_v4(read_v4(b + 12)), std::nullopt};
+  if (all_zero(b, 16)) return {AddressClass::unspecified, std::nullopt};
+  if (all_zero(b, 15) && b[15] == 1) return {AddressClass::loopback, std::nullopt};
+  // An address carrying an IPv4 address reaches it through a translator: the strictest class
+  // among the candidates decides.
+  auto candidates = embedded_ipv4(address);
+  if (!candidates.empty()) {
+    Classified out{classify_v4(candidates[0]), candidates[0]};
+    for (uint32_t a : candidates)
+      if (strictness(classify_v4(a)) > strictness(out.c)) out = {classify_v4(a), a};
+    return out;
+  }
   static constexpr uint8_t kEc2Metadata[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0,    0,
                                                0,    0, 0,    0,    0, 0, 0x02, 0x54};
-  if (std::memcmp(b, kEc2Metadata, 16) == 0) return AddressClass::metadata;
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressClass::link_local;     // fe80::/10
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return AddressClass::private_range;  // fec0::/10
-  if ((b[0] & 0xfe) == 0xfc) return AddressClass::private_range;                  // fc00::/7
-  if (b[0] == 0xff) return AddressClass::multicast;
-  return AddressClass::global;
+  if (std::memcmp(b, kEc2Metadata, 16) == 0) return {AddressClass::metadata, std::nullopt};
+  AddressClass c = AddressClass::global;
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) c = AddressClass::link_local;     // fe80::/10
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) c = AddressClass::private_range;  // fec0::/10
+  if ((b[0] & 0xfe) == 0xfc) c = AddressClass::private_range;                  // fc00::/7
+  if (b[0] == 0xff) c = AddressClass::multicast;
+  return {c, std::nullopt};
+}
+
+}  // namespace
+
+AddressClass classify(const IpAddress& address) {
+  return classify_detail(address).c;
 }
 
 std::string_view describe(AddressClass c) {
@@ -140,34 +214,51 @@ std::string_view describe(AddressClass c) {
   return "an unknown kind of address";
 }
 
-std::optional<std::string> address_refusal(const IpAddress& address,
-                                           const std::vector<IpAddress>& host_addresses,
-                                           bool allow_private_addresses) {
-  const AddressClass c = classify(address);
-  const std::string ip = address.str();
-  switch (c) {
+std::optional<std::string> address_refusal_reason(const IpAddress& address,
+                                                  const std::vector<IpAddress>& host_addresses,
+                                                  bool allow_private_addresses,
+                                                  std::string_view closed_to) {
+  const Classified k = classify_detail(address);
+  // "the IPv6 form of 127.0.0.1, " when an embedded IPv4 address decided.
+  const std::string form =
+      k.via ? "the IPv6 form of " + IpAddress::v4(*k.via).str() + ", " : std::string();
+  const std::string closed =
+      " (local and private addresses are closed to " + std::string(closed_to) + ")";
+  switch (k.c) {
     case AddressClass::link_local:
     case AddressClass::metadata:
-      return ip + " is " + std::string(describe(c)) + ", which sandboxes may never reach";
+      return form + std::string(describe(k.c)) + ", which " + std::string(closed_to) +
+             " may never reach";
     case AddressClass::multicast:
     case AddressClass::reserved:
-      return ip + " is " + std::string(describe(c)) + ", not a host to connect to";
+      return form + std::string(describe(k.c)) + ", not a host to connect to";
     case AddressClass::loopback:
     case AddressClass::unspecified:
     case AddressClass::private_range:
     case AddressClass::shared_cgnat:
       if (allow_private_addresses) return std::nullopt;
-      return ip + " is " + std::string(describe(c)) +
-             " (local and private addresses are closed to sandboxes)";
+      return form + std::string(describe(k.c)) + closed;
     case AddressClass::global:
       break;
   }
-  if (!allow_private_addresses &&
-      std::find(host_addresses.begin(), host_addresses.end(), address) != host_addresses.end())
-    return ip +
-           " is an address of this machine (local and private addresses are closed to "
-           "sandboxes)";
+  if (allow_private_addresses) return std::nullopt;
+  auto own = [&](const IpAddress& a) {
+    return std::find(host_addresses.begin(), host_addresses.end(), a) != host_addresses.end();
+  };
+  if (own(address)) return "an address of this machine" + closed;
+  for (uint32_t embedded : embedded_ipv4(address))
+    if (own(IpAddress::v4(embedded)))
+      return "the IPv6 form of " + IpAddress::v4(embedded).str() + ", an address of this machine" +
+             closed;
   return std::nullopt;
+}
+
+std::optional<std::string> address_refusal(const IpAddress& address,
+                                           const std::vector<IpAddress>& host_addresses,
+                                           bool allow_private_addresses) {
+  auto why = address_refusal_reason(address, host_addresses, allow_private_addresses);
+  if (!why) return std::nullopt;
+  return address.str() + " is " + *why;
 }
 
 std::optional<std::string> normalize_host(std::string_view host) {

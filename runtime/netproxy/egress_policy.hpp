@@ -30,8 +30,8 @@ struct IpAddress {
 };
 
 // What an address is, for the proxy's purposes. Addresses embedding an IPv4 address
-// (v4-mapped, v4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) are classified by that IPv4
-// address, so ::ffff:127.0.0.1 is loopback.
+// (v4-mapped, v4-compatible, SIIT ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48,
+// 6to4 2002::/16) are classified by that IPv4 address, so ::ffff:127.0.0.1 is loopback.
 enum class AddressClass {
   global,         // reachable
   loopback,       // 127/8, ::1
@@ -45,11 +45,23 @@ enum class AddressClass {
 };
 
 AddressClass classify(const IpAddress& address);
+
+// The IPv4 addresses an IPv6 address stands for through a translator (see AddressClass),
+// empty for other addresses and for IPv4 (v4-mapped) ones. Several for 64:ff9b:1::/48, whose
+// layout depends on the operator's prefix length: the strictest of their classes applies.
+std::vector<uint32_t> embedded_ipv4(const IpAddress& address);
 // "a loopback address", "the cloud metadata address", ...
 std::string_view describe(AddressClass c);
 
-// Why `address` may not be connected to, or nullopt when it may. `host_addresses` are this
-// machine's own interface addresses (refused like loopback).
+// Why `address` may not be connected to, or nullopt when it may, as a phrase to follow the
+// address: "a loopback address (local and private addresses are closed to sandboxes)";
+// `closed_to` names who is refused. `host_addresses` are this machine's own interface
+// addresses (refused like loopback, also in an IPv6 form that embeds them).
+std::optional<std::string> address_refusal_reason(const IpAddress& address,
+                                                  const std::vector<IpAddress>& host_addresses,
+                                                  bool allow_private_addresses,
+                                                  std::string_view closed_to = "sandboxes");
+// The same as a sentence: "127.0.0.1 is a loopback address (...)".
 std::optional<std::string> address_refusal(const IpAddress& address,
                                            const std::vector<IpAddress>& host_addresses,
                                            bool allow_private_addresses);

@@ -109,12 +109,13 @@ asio::awaitable<std::vector<tcp::endpoint>> resolve_checked(const NetworkPolicy&
   std::string first_refusal;
   for (const auto& ep : endpoints) {
     IpAddress ip = to_ip(ep.address());
-    auto why = address_refusal(ip, own, policy.allow_private_addresses);
+    auto why = address_refusal_reason(ip, own, policy.allow_private_addresses);
     if (!why) {
       allowed.push_back(ep);
     } else if (first_refusal.empty()) {
+      // "10.0.0.1 is a private..." for a literal, "db resolves to 10.0.0.1, a private..."
       if (literal)
-        first_refusal = host + " is " + *why;
+        first_refusal = ip.str() + " is " + *why;
       else
         first_refusal = host + " resolves to " + ip.str() + ", " + *why;
     }

@@ -608,8 +608,8 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       cfg.open_event_stream = false;
       auto client = std::make_unique<mcp::Client>(io_.get_executor(), cfg);
       try {
-        if (shared_->config.offline && !is_loopback_url(url))
-          throw std::runtime_error(offline_refusal(url));
+        if (auto why = netproxy::runtime_target_refusal(url, shared_->config.targets()))
+          throw std::runtime_error(*why);
         step("mcp", name, [&] {
           net::block_on(io_, client->connect());
           auto tools = net::block_on(io_, client->list_tools());
@@ -626,7 +626,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
         bool auth = m && m->kind() == mcp::McpError::Kind::auth;
         Batch b(id_, deferred_);
         error_event(b, auth ? "mcp_authentication_failed_error" : "mcp_connection_failed_error",
-                    e.what(), "retrying", {{"mcp_server_name", name}});
+                    m ? m->brief() : e.what(), "retrying", {{"mcp_server_name", name}});
         commit(b);
       }
     }

@@ -150,8 +150,8 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     req.mount_path = mount_path;
     req.owner = {uid, gid};
     try {
-      if (config.offline && !is_loopback_url(url))
-        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, offline_refusal(url));
+      if (auto why = netproxy::runtime_target_refusal(url, config.targets()))
+        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, *why);
       step("repository", url, [&] {
         // A checkout under this id can only be a leftover of a daemon that died (this
         // session's last environment released its own): start afresh, as after a clean restart.

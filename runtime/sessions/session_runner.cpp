@@ -32,7 +32,7 @@ bool is_loopback_url(const std::string& url) {
 }
 
 std::string offline_refusal(const std::string& url) {
-  std::string host = url;
+  std::string host = net::without_userinfo(url);
   try {
     host = net::parse_url(url).host;
   } catch (const std::exception&) {

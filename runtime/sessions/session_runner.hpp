@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/models/config.hpp"
+#include "runtime/netproxy/runtime_target.hpp"
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/spec.hpp"
@@ -40,6 +41,11 @@ struct RunnerConfig {
   // Air-gapped: repositories, MCP servers and models are reached only on loopback addresses;
   // anything else fails at once with an error saying so (nothing leaves the machine).
   bool offline = false;
+  // Let MCP server and repository URLs from API clients name loopback and private addresses
+  // (services on this machine or its network). Off: they are refused like the egress proxy
+  // refuses them. Offline mode allows loopback regardless.
+  bool allow_private_targets = false;
+  netproxy::TargetPolicy targets() const { return {offline, allow_private_targets}; }
   // Model request retries on 429, 5xx and overloaded replies.
   int max_retries = 4;
   std::chrono::milliseconds retry_base{1000};

@@ -37,6 +37,13 @@ Statement& Statement::bind(int index, int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                             SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "sqlite3_bind_blob");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "sqlite3_bind_null");
@@ -63,6 +70,16 @@ std::string Statement::column_text(int index) const {
   auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
   if (!text) return {};
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+std::string Statement::column_blob(int index) const {
+  auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, index));
+  if (!data) return {};
+  return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+bool Statement::column_is_blob(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_BLOB;
 }
 
 bool Statement::column_is_null(int index) const {

@@ -34,6 +34,7 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, int64_t value);
+  Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind_null(int index);
   // true while a row is available; false when done.
   bool step();
@@ -41,6 +42,8 @@ class Statement {
 
   int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  std::string column_blob(int index) const;
+  bool column_is_blob(int index) const;
   bool column_is_null(int index) const;
 
  private:

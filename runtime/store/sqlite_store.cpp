@@ -1,12 +1,22 @@
 // The SQLite backend of Store: one writer thread that applies queued batches in group commits
 // (one fsync for many batches, each batch in its own savepoint), and a pool of read-only
-// connections for concurrent readers (WAL lets them run beside the writer).
+// connections for concurrent readers (WAL lets them run beside the writer). Secret values are
+// sealed by a SecretBox; the files are 0600 and deleted secrets are wiped from pages and WAL.
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "runtime/store/secret_box.hpp"
 #include "runtime/store/sqlite.hpp"
 #include "runtime/store/store.hpp"
 
@@ -146,6 +156,26 @@ Object read_object(Statement& st) {
   return o;
 }
 
+// The database file and its -wal and -shm companions readable by the owner only. SQLite
+// creates the companions with the database file's mode, so the database is created 0600
+// before SQLite opens it; files left by older versions are tightened.
+void restrict_files(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+  int rc = ::fchmod(fd, 0600);
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string companion = path + suffix;
+    if (::chmod(companion.c_str(), 0600) != 0 && errno != ENOENT)
+      throw std::runtime_error("chmod " + companion + ": " + std::strerror(errno));
+  }
+}
+
+std::filesystem::path key_file_for(const std::string& path) {
+  return std::filesystem::path(path).parent_path() / "secrets.key";
+}
+
 Event read_event(Statement& st) {
   Event e;
   e.session_id = st.column_text(0);
@@ -159,12 +189,18 @@ Event read_event(Statement& st) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {
+  explicit SqliteStore(std::string path)
+      : path_(std::move(path)), box_(SecretBox::load_or_create(key_file_for(path_))) {
+    restrict_files(path_);
     writer_conn_ = std::make_unique<Connection>(path_);
     writer_conn_->exec("PRAGMA journal_mode=WAL");
     writer_conn_->exec("PRAGMA synchronous=FULL");
     writer_conn_->exec("PRAGMA foreign_keys=ON");
+    // Deleted rows are overwritten with zeros, so a deleted token leaves no bytes in a page.
+    writer_conn_->exec("PRAGMA secure_delete=ON");
     migrate();
+    seal_plaintext_secrets();
+    restrict_files(path_);
     writer_ = std::thread([this] { write_loop(); });
   }
 
@@ -273,7 +309,9 @@ class SqliteStore final : public Store {
     auto st = conn->prepare("SELECT value FROM secrets WHERE owner_id=?");
     st.bind(1, owner_id);
     if (!st.step()) return std::nullopt;
-    return st.column_text(0);
+    // Text: written by an older cove after this one sealed the table at open.
+    if (!st.column_is_blob(0)) return st.column_text(0);
+    return box_.open(owner_id, st.column_blob(0));
   }
 
   void commit(WriteBatch batch, std::function<void(CommitResult)> done) override {
@@ -342,6 +380,54 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Secrets stored by versions before sealing are text: seal them now. Also checks that the key
+  // opens the sealed ones, so a replaced key file is refused at start, not at some fetch.
+  void seal_plaintext_secrets() {
+    auto& db = *writer_conn_;
+    std::vector<std::pair<std::string, std::string>> plain;
+    {
+      bool checked = false;
+      auto st = db.prepare("SELECT owner_id, value FROM secrets");
+      while (st.step()) {
+        if (!st.column_is_blob(1)) {
+          plain.emplace_back(st.column_text(0), st.column_text(1));
+        } else if (!checked) {
+          std::string value = box_.open(st.column_text(0), st.column_blob(1));
+          OPENSSL_cleanse(value.data(), value.size());
+          checked = true;
+        }
+      }
+    }
+    if (plain.empty()) return;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (auto& [owner, value] : plain) {
+        auto st = db.prepare("UPDATE secrets SET value=? WHERE owner_id=?");
+        st.bind_blob(1, box_.seal(owner, value)).bind(2, owner);
+        st.run();
+        OPENSSL_cleanse(value.data(), value.size());
+      }
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+    wipe_pending_ = true;
+    wipe_wal();
+  }
+
+  // A deleted or replaced secret's old bytes stay in WAL frames until a checkpoint. TRUNCATE
+  // copies the zeroed pages back and empties the WAL (waiting for readers up to the busy
+  // timeout); when a reader still keeps it from finishing, it is tried after the next commit.
+  void wipe_wal() {
+    if (!wipe_pending_) return;
+    try {
+      auto st = writer_conn_->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (st.step() && st.column_int(0) == 0) wipe_pending_ = false;
+    } catch (const SqliteError&) {
+    }
+  }
+
   void write_loop() {
     for (;;) {
       std::deque<Pending> work;
@@ -369,6 +455,8 @@ class SqliteStore final : public Store {
       if (!committed)
         for (auto& r : results)
           r = CommitResult{Status::failed, "database write failed", {}};
+      // Before acknowledging: once a delete returns, the token's bytes are gone from the files.
+      wipe_wal();
       for (std::size_t i = 0; i < work.size(); ++i)
         if (work[i].done) work[i].done(std::move(results[i]));
     }
@@ -441,9 +529,11 @@ class SqliteStore final : public Store {
             "DELETE FROM secrets WHERE owner_id IN (SELECT id FROM objects WHERE parent=?)");
         children.bind(1, op.id);
         children.run();
+        if (db.changes() > 0) wipe_pending_ = true;
         auto own = db.prepare("DELETE FROM secrets WHERE owner_id=?");
         own.bind(1, op.id);
         own.run();
+        if (db.changes() > 0) wipe_pending_ = true;
         auto objects = db.prepare("DELETE FROM objects WHERE id=?1 OR parent=?1");
         objects.bind(1, op.id);
         objects.run();
@@ -475,10 +565,15 @@ class SqliteStore final : public Store {
         break;
       }
       case K::secret: {
+        {
+          auto old = db.prepare("SELECT 1 FROM secrets WHERE owner_id=?");
+          old.bind(1, op.id);
+          if (old.step()) wipe_pending_ = true;  // a rotated token
+        }
         auto st = db.prepare(
             "INSERT INTO secrets(owner_id,value) VALUES(?,?) "
             "ON CONFLICT(owner_id) DO UPDATE SET value=excluded.value");
-        st.bind(1, op.id).bind(2, op.text);
+        st.bind(1, op.id).bind_blob(2, box_.seal(op.id, op.text));
         st.run();
         break;
       }
@@ -486,7 +581,9 @@ class SqliteStore final : public Store {
   }
 
   std::string path_;
+  const SecretBox box_;
   std::unique_ptr<Connection> writer_conn_;
+  bool wipe_pending_ = false;  // writer thread only (and the constructor)
   std::thread writer_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -503,6 +600,9 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
     return std::make_unique<SqliteStore>(path);
   } catch (const SqliteError& e) {
     throw std::runtime_error("store " + path + ": " + e.what());
+  } catch (const SecretKeyError& e) {
+    throw std::runtime_error("store " + path + ": " + e.what() +
+                             " (restore the secrets.key the database was used with)");
   }
 }
 

@@ -132,7 +132,11 @@ class Store {
 };
 
 // The embedded backend: SQLite in WAL mode, synchronous=FULL, at `path` (created if absent,
-// migrated to the current schema). Throws std::runtime_error naming the path on failure.
+// migrated to the current schema). Its files are 0600. Secret values are sealed with the key
+// in "secrets.key" beside `path` (created on first open; see SecretBox); plaintext secrets of
+// older versions are sealed at open. Deleted and replaced secrets are zeroed (secure_delete)
+// and the WAL is checkpointed and truncated after them. Throws std::runtime_error naming the
+// path on failure, also when the key does not open the stored secrets.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 
 // The schema version a freshly migrated database reports.

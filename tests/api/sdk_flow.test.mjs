@@ -212,6 +212,39 @@ test('errors map to the SDK classes with request ids', async () => {
   await assert.rejects(sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id, resources: [{ type: 'github_repository', url: 'https://github.com/a/b', mount_path: 'relative' }] }), /resources\[0\]\.mount_path must be absolute/);
 });
 
+test('repository URLs with credentials and mount paths outside /workspace are refused up front', async () => {
+  const agent = await seedAgent('refusals');
+  const env = await seedEnv();
+  const secret = 'ghp_URL_SECRET_9';
+  const refused = async (promise, field) => {
+    await assert.rejects(promise, (e) => {
+      assert.ok(e instanceof Anthropic.BadRequestError, String(e));
+      assert.equal(e.error.type, 'error');
+      assert.equal(e.error.error.type, 'invalid_request_error');
+      assert.ok(e.error.error.message.includes(field), e.error.error.message);
+      assert.ok(!JSON.stringify(e.error).includes(secret), JSON.stringify(e.error));
+      return true;
+    });
+  };
+  const create = (resources) => sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id, resources });
+  for (const url of [`http://x:${secret}@127.0.0.1:1/acme/app.git`, `http://${secret}@127.0.0.1:1/acme/app.git`])
+    await refused(create([{ type: 'github_repository', url }]), 'resources[0].url must not contain credentials');
+  for (const mount_path of ['/', '/proc', '/etc', '/usr/bin', '/workspace', '/workspace/../etc', '/workspace/a/'])
+    await refused(create([{ type: 'github_repository', url: 'https://github.com/o/r', mount_path }]), 'resources[0].mount_path');
+  await refused(create([
+    { type: 'github_repository', url: 'https://github.com/o/a', mount_path: '/workspace/x' },
+    { type: 'github_repository', url: 'https://github.com/o/b', mount_path: '/workspace/x' },
+  ]), 'resources[1].mount_path is used by another resource');
+
+  const s = await create([{ type: 'github_repository', url: 'https://github.com/o/r', mount_path: '/workspace/r' }]);
+  await refused(sdk.beta.sessions.resources.add(s.id, { type: 'github_repository', url: `http://x:${secret}@127.0.0.1:1/a.git` }), 'url must not contain credentials');
+  await refused(sdk.beta.sessions.resources.add(s.id, { type: 'github_repository', url: 'https://github.com/o/q', mount_path: '/etc' }), 'mount_path must be below /workspace/');
+  await refused(sdk.beta.sessions.resources.add(s.id, { type: 'github_repository', url: 'https://github.com/o/q', mount_path: '/workspace/r' }), 'mount_path is used by another resource');
+  await refused(sdk.beta.agents.create({ name: 'x', model: 'm', mcp_servers: [{ type: 'url', name: 'm', url: `https://u:${secret}@mcp.example.com/mcp` }] }), 'mcp_servers[0].url must not contain credentials');
+  const listed = await sdk.beta.sessions.resources.list(s.id);
+  assert.equal(listed.data.length, 1);
+});
+
 test('archive and delete: sessions, resources, environments; delete ends open streams', async () => {
   const agent = await seedAgent('lifecycle');
   const env = await seedEnv();

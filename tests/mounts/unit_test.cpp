@@ -43,6 +43,20 @@ TEST(RepoError, MessageNamesKindUrlAndReason) {
 }
 
 // Regression: a port such as 40351 once made a timed-out fetch read as "forbidden" (403).
+TEST(RepoError, NeverQuotesUserinfo) {
+  RepoError e(RepoErrorKind::clone, "http://x:s3cr3t@127.0.0.1:1/acme/app.git",
+              "cannot fetch 'http://s3cr3t@127.0.0.1:1/acme/app.git': refused");
+  EXPECT_EQ(std::string(e.what()).find("s3cr3t"), std::string::npos) << e.what();
+  EXPECT_EQ(e.url(), "http://127.0.0.1:1/acme/app.git");
+  EXPECT_EQ(e.reason(), "cannot fetch 'http://127.0.0.1:1/acme/app.git': refused");
+}
+
+TEST(RepoUrl, WithoutUserinfoStripsEveryUrlInAMessage) {
+  EXPECT_EQ(without_userinfo("a http://u:p@h/x and https://t@k/y."),
+            "a http://h/x and https://k/y.");
+  EXPECT_EQ(without_userinfo("'http://t@h' 'https://h/a@b'"), "'http://h' 'https://h/a@b'");
+}
+
 TEST(RemoteError, HttpStatusIsReadFromLibgit2sMessageNotFromTheUrl) {
   RemoteSession session;
   session.url = "http://127.0.0.1:40351/o/r.git";
@@ -54,6 +68,16 @@ TEST(RemoteError, HttpStatusIsReadFromLibgit2sMessageNotFromTheUrl) {
   EXPECT_EQ(kind("clone: unexpected http status code: 403"), RepoErrorKind::forbidden);
   EXPECT_EQ(kind("clone: unexpected http status code: 404"), RepoErrorKind::not_found);
   EXPECT_EQ(kind("clone: unexpected http status code: 401"), RepoErrorKind::authentication);
+}
+
+TEST(RemoteError, TheServersContentTypeIsNotQuoted) {
+  RemoteSession session;
+  session.url = "http://127.0.0.1:40351/canary.git";
+  auto e = remote_error(session, GitFailure(-1, 0, "fetch: invalid content-type: 'text/x-canary'"),
+                        RepoErrorKind::clone);
+  EXPECT_EQ(e.kind(), RepoErrorKind::clone);
+  EXPECT_EQ(std::string(e.what()).find("canary'"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(), "the server did not answer as a git server");
 }
 
 TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {

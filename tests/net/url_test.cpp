@@ -42,6 +42,43 @@ TEST(Url, RejectsOtherSchemesCredentialsAndGarbage) {
   }
 }
 
+TEST(Url, ErrorsNeverQuoteTheUserinfo) {
+  for (const char* url : {"https://user:s3cr3t@example.com/", "http://s3cr3t@127.0.0.1:1/a.git",
+                          "ftp://x:s3cr3t@example.com/", "http://x:s3cr3t@:0/"}) {
+    try {
+      parse_url(url);
+      ADD_FAILURE() << url;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).find("s3cr3t"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Url, FindsAndRemovesUserinfo) {
+  using cove::net::has_userinfo;
+  using cove::net::without_userinfo;
+  struct Case {
+    const char* url;
+    bool userinfo;
+    const char* without;
+  };
+  const Case cases[] = {
+      {"http://x:TOKEN@127.0.0.1:1/acme/app.git", true, "http://127.0.0.1:1/acme/app.git"},
+      {"http://TOKEN@host/a", true, "http://host/a"},
+      {"https://a@b@host", true, "https://host"},
+      {"http://host\\@evil/", true, "http://evil/"},
+      {"https://github.com/o/r", false, "https://github.com/o/r"},
+      {"https://github.com/o/r@v1", false, "https://github.com/o/r@v1"},
+      {"https://host?q=a@b", false, "https://host?q=a@b"},
+      {"https://host#a@b", false, "https://host#a@b"},
+      {"not a url @ all", false, "not a url @ all"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(has_userinfo(c.url), c.userinfo) << c.url;
+    EXPECT_EQ(without_userinfo(c.url), c.without) << c.url;
+  }
+}
+
 TEST(Url, ResolvesRelativeEndpoint) {
   auto base = parse_url("http://127.0.0.1:3001/sse");
   auto u = resolve_url(base, "/message?sessionId=abc");

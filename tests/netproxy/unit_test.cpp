@@ -2,10 +2,13 @@
 // authorities, git request routing, HTML reduction.
 #include <gtest/gtest.h>
 
+#include "net/block_on.hpp"
 #include "net/url.hpp"
 #include "runtime/netproxy/egress_policy.hpp"
 #include "runtime/netproxy/git_route.hpp"
 #include "runtime/netproxy/html_text.hpp"
+#include "runtime/netproxy/relay.hpp"
+#include "runtime/netproxy/runtime_target.hpp"
 
 namespace np = cove::netproxy;
 using np::AddressClass;
@@ -86,6 +89,98 @@ TEST(AddressClass, EmbeddedIpv4IsClassifiedByIt) {
   EXPECT_EQ(np::IpAddress::parse("FE80::1")->str(), "fe80::1");
 }
 
+// Every IPv6 form that carries an IPv4 address through a translator is classified by that
+// IPv4 address: SIIT, both NAT64 prefixes (RFC 8215's in each RFC 6052 layout), 6to4.
+TEST(AddressClass, TranslatedIpv4FormsAreClassifiedByTheirIpv4) {
+  struct Case {
+    const char* address;
+    AddressClass expected;
+  };
+  const Case cases[] = {
+      // SIIT ::ffff:0:a.b.c.d (RFC 6145)
+      {"::ffff:0:127.0.0.1", AddressClass::loopback},
+      {"::ffff:0:7f00:1", AddressClass::loopback},
+      {"::ffff:0:10.1.2.3", AddressClass::private_range},
+      {"::ffff:0:169.254.169.254", AddressClass::metadata},
+      {"::ffff:0:169.254.1.1", AddressClass::link_local},
+      {"::ffff:0:8.8.8.8", AddressClass::global},
+      // well-known NAT64 64:ff9b::/96
+      {"64:ff9b::127.0.0.1", AddressClass::loopback},
+      {"64:ff9b::a01:203", AddressClass::private_range},
+      {"64:ff9b::a9fe:101", AddressClass::link_local},
+      // RFC 8215 64:ff9b:1::/48, /96 layout (any prefix bits between)
+      {"64:ff9b:1::127.0.0.1", AddressClass::loopback},
+      {"64:ff9b:1:abcd::10.0.0.1", AddressClass::private_range},
+      {"64:ff9b:1::169.254.169.254", AddressClass::metadata},
+      {"64:ff9b:1::808:808", AddressClass::global},
+      {"64:ff9b:1:1:2:3:808:808", AddressClass::global},
+      // RFC 8215, /48 layout: a.b in bits 48..63, c.d in bits 72..87
+      {"64:ff9b:1:7f00:0:100::", AddressClass::loopback},
+      {"64:ff9b:1:a9fe:a9:fe00::", AddressClass::metadata},
+      {"64:ff9b:1:808:8:800::", AddressClass::global},
+      // RFC 8215, /56 and /64 layouts
+      {"64:ff9b:1:7f:0:1::", AddressClass::loopback},      // /56: 127 | 0.0.1
+      {"64:ff9b:1:0:7f:0:100::", AddressClass::loopback},  // /64: 127.0.0.1 in bits 72..103
+      {"64:ff9b:1:0:a:102:300::", AddressClass::private_range},
+      {"64:ff9b:1:0:8:808:800::", AddressClass::global},
+      // 6to4 2002:aabb:ccdd::/48
+      {"2002:7f00:1::", AddressClass::loopback},
+      {"2002:a9fe:a9fe::1", AddressClass::metadata},
+      {"2002:a00:1:1::1", AddressClass::private_range},
+      {"2002:808:808::1", AddressClass::global},
+      // not translation prefixes
+      {"64:ff9b:2::7f00:1", AddressClass::global},
+      {"2001:db8::7f00:1", AddressClass::global},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(cls(c.address), c.expected) << c.address;
+}
+
+TEST(AddressRefusal, TranslatedFormsOfLocalAddressesAreRefusedLikeThePlainIpv4) {
+  struct Case {
+    const char* address;
+    const char* plain;
+  };
+  const Case cases[] = {
+      {"::ffff:0:7f00:1", "127.0.0.1"},        {"::ffff:0:a00:1", "10.0.0.1"},
+      {"64:ff9b::7f00:1", "127.0.0.1"},        {"64:ff9b:1::a9fe:a9fe", "169.254.169.254"},
+      {"64:ff9b:1:7f00:0:100::", "127.0.0.1"}, {"2002:c0a8:101::1", "192.168.1.1"},
+      {"2002:a9fe:101::", "169.254.1.1"},
+  };
+  for (bool allow_private : {false, true}) {
+    for (const auto& c : cases) {
+      auto translated = refusal(c.address, allow_private);
+      auto plain = refusal(c.plain, allow_private);
+      EXPECT_EQ(translated.has_value(), plain.has_value()) << c.address << " " << allow_private;
+      if (!translated) continue;
+      EXPECT_NE(translated->find(std::string("the IPv6 form of ") + c.plain), std::string::npos)
+          << *translated;
+      EXPECT_EQ(translated->find(" is " + std::string(c.plain) + " is "), std::string::npos);
+    }
+  }
+}
+
+TEST(AddressRefusal, HostsOwnAddressInTranslatedFormIsRefused) {
+  std::vector<np::IpAddress> own = {*np::IpAddress::parse("192.0.2.2")};
+  for (const char* ip : {"192.0.2.2", "64:ff9b::c000:202", "::ffff:0:c000:202",
+                         "64:ff9b:1::c000:202", "2002:c000:202::1", "::192.0.2.2"}) {
+    auto why = refusal(ip, false, own);
+    ASSERT_TRUE(why) << ip;
+    EXPECT_NE(why->find("an address of this machine"), std::string::npos) << *why;
+    EXPECT_FALSE(refusal(ip, true, own)) << ip;
+  }
+  EXPECT_FALSE(refusal("64:ff9b::c000:203", false, own));
+}
+
+TEST(AddressRefusal, ReasonsNameTheAddressOnce) {
+  EXPECT_EQ(refusal("127.0.0.1"),
+            "127.0.0.1 is a loopback address (local and private addresses are closed to "
+            "sandboxes)");
+  EXPECT_EQ(refusal("::ffff:0:a00:1"),
+            "::ffff:0:a00:1 is the IPv6 form of 10.0.0.1, a private-network address (local and "
+            "private addresses are closed to sandboxes)");
+}
+
 TEST(AddressClass, ParseRejectsNames) {
   EXPECT_FALSE(np::IpAddress::parse("example.com"));
   EXPECT_FALSE(np::IpAddress::parse(""));
@@ -123,6 +218,77 @@ TEST(AddressRefusal, AllowPrivateKeepsLinkLocalAndMetadataClosed) {
     EXPECT_NE(why->find("never"), std::string::npos) << *why;
   }
   EXPECT_NE(refusal("169.254.169.254", true)->find("metadata"), std::string::npos);
+}
+
+// The proxy's refusal as a client sees it (no connection is made: refused before).
+TEST(AddressRefusal, ProxyMessagesSayItOnce) {
+  auto refused = [](const std::string& host) {
+    boost::asio::io_context io;
+    np::NetworkPolicy open;
+    open.unrestricted = true;
+    try {
+      cove::net::block_on(io, np::detail::resolve_checked(open, host, 80));
+    } catch (const np::PolicyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("allowed");
+  };
+  EXPECT_EQ(refused("127.0.0.1"),
+            "127.0.0.1 is a loopback address (local and private addresses are closed to "
+            "sandboxes)");
+  EXPECT_EQ(refused("64:ff9b::a9fe:a9fe"),
+            "64:ff9b::a9fe:a9fe is the IPv6 form of 169.254.169.254, the cloud metadata "
+            "address, which sandboxes may never reach");
+  EXPECT_EQ(refused("localhost").rfind("localhost resolves to ", 0), 0u) << refused("localhost");
+  EXPECT_EQ(refused("localhost").find(" is "), std::string::npos) << refused("localhost");
+}
+
+// MCP server and repository URLs from API clients, before the runtime connects to them.
+// Only literals and localhost: nothing here leaves the machine.
+TEST(RuntimeTarget, AddressRulesApplyToUrlsFromApiClients) {
+  struct Case {
+    const char* url;
+    bool offline, allow_private;
+    const char* refusal;  // a part of it; nullptr when allowed
+  };
+  const Case cases[] = {
+      {"http://127.0.0.1:9/mcp", true, false, nullptr},
+      {"http://localhost:9/acme/app.git", true, false, nullptr},
+      {"http://[::1]:9/", true, false, nullptr},
+      {"https://github.com/o/r", true, false,
+       "cove runs offline and reaches only loopback addresses; github.com is not one"},
+      {"http://10.0.0.1/", true, true, "is not one"},
+      {"http://127.0.0.1:9/mcp", false, false,
+       "127.0.0.1 is a loopback address (local and private addresses are closed to URLs from "
+       "API clients); cove serve --allow-private-targets opens them"},
+      {"http://localhost:9/", false, false, "localhost resolves to "},
+      {"http://10.1.2.3/", false, false, "10.1.2.3 is a private-network address"},
+      {"http://[64:ff9b::7f00:1]/", false, false, "the IPv6 form of 127.0.0.1, a loopback"},
+      {"http://169.254.169.254/latest", false, false,
+       "169.254.169.254 is the cloud metadata address, which URLs from API clients may never "
+       "reach"},
+      {"http://169.254.169.254/latest", false, true, "metadata"},
+      {"http://[fe80::1]/", false, true, "link-local"},
+      {"http://127.0.0.1:9/mcp", false, true, nullptr},
+      {"http://10.1.2.3/", false, true, nullptr},
+      {"http://8.8.8.8/", false, false, nullptr},
+      {"ftp://8.8.8.8/", false, false, "scheme must be http or https"},
+  };
+  for (const auto& c : cases) {
+    auto why = np::runtime_target_refusal(c.url, {c.offline, c.allow_private});
+    if (!c.refusal) {
+      EXPECT_FALSE(why) << c.url << ": " << *why;
+      continue;
+    }
+    ASSERT_TRUE(why) << c.url;
+    EXPECT_NE(why->find(c.refusal), std::string::npos) << c.url << ": " << *why;
+    if (std::string(c.refusal).find("never") != std::string::npos) {
+      EXPECT_EQ(why->find("--allow-private-targets"), std::string::npos) << *why;
+    }
+  }
+  auto why = np::runtime_target_refusal("http://x:s3cr3t@127.0.0.1:9/a.git", {true, false});
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->find("s3cr3t"), std::string::npos) << *why;
 }
 
 TEST(HostMatching, ExactAndWildcardCaseInsensitive) {

@@ -314,6 +314,36 @@ test('retries run out: session.error exhausted and idle with retries_exhausted',
   }
 });
 
+test('an MCP server that is not one: the session.error says so without quoting its answer', async () => {
+  const { createServer } = await import('node:http');
+  const canary = createServer((req, res) => {
+    res.writeHead(405, { 'content-type': 'text/x-canary', 'www-authenticate': 'Bearer canary-challenge' });
+    res.end('Method Not Allowed canary-body');
+  });
+  await new Promise((r) => canary.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${canary.address().port}/mcp`;
+  const model = await startModelServer({ turns: [say('Fine.')] });
+  const cove = await startCove({ modelURL: model.url });
+  try {
+    const { sdk } = cove;
+    const { agent, env } = await agentAndEnv(sdk, {
+      tools: [{ type: 'agent_toolset_20260401' }, { type: 'mcp_toolset', mcp_server_name: 'canary' }],
+      mcp_servers: [{ type: 'url', name: 'canary', url }],
+    });
+    const session = await sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+    const events = await turn(sdk, session.id, 'Go.');
+    const error = events.find((e) => e.type === 'session.error');
+    assert.equal(error.error.type, 'mcp_connection_failed_error');
+    assert.match(error.error.message, /HTTP status 405/);
+    assert.doesNotMatch(error.error.message, /canary-body|Method Not Allowed|text\/x-canary|canary-challenge/);
+    assert.equal(events.at(-1).stop_reason.type, 'end_turn');
+  } finally {
+    await cove.stop();
+    await model.close();
+    canary.close();
+  }
+});
+
 test('a repository that fails to clone is a session.error; the session goes on without it', async () => {
   const model = await startModelServer({ turns: [use('bash', { command: 'ls /workspace' }), say('Nothing there.')] });
   const cove = await startCove({ modelURL: model.url });
