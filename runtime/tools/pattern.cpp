@@ -3,6 +3,8 @@
 
 #include <fnmatch.h>
 
+#include "runtime/tools/text.hpp"
+
 namespace cove::tools::pattern {
 namespace {
 
@@ -75,16 +77,7 @@ std::vector<std::string> expand_braces(std::string_view pattern, std::size_t lim
 }
 
 std::vector<std::string> split_segments(std::string_view pattern) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= pattern.size()) {
-    std::size_t end = pattern.find('/', start);
-    if (end == std::string_view::npos) end = pattern.size();
-    std::string_view part = pattern.substr(start, end - start);
-    if (!part.empty() && part != ".") out.emplace_back(part);
-    start = end + 1;
-  }
-  return out;
+  return path_components(pattern);
 }
 
 bool has_glob_syntax(std::string_view segment) {

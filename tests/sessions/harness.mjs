@@ -152,6 +152,14 @@ export function text(content) {
   return (content ?? []).filter((b) => b.type === 'text').map((b) => b.text).join('');
 }
 
+// An agent (the built-in toolset unless `tools` says otherwise) and an environment with
+// unrestricted networking, as most session tests need them.
+export async function agentAndEnv(sdk, { tools = [{ type: 'agent_toolset_20260401' }], mcp_servers, system } = {}) {
+  const agent = await sdk.beta.agents.create({ name: 'worker', model: 'claude-test', tools, ...(mcp_servers ? { mcp_servers } : {}), ...(system ? { system } : {}) });
+  const env = await sdk.beta.environments.create({ name: `env-${Math.random().toString(36).slice(2)}`, config: { type: 'cloud', networking: { type: 'unrestricted' } } });
+  return { agent, env };
+}
+
 // Model turns for the scripted model server.
 export const say = (t) => ({ content: [{ type: 'text', text: t }], stop_reason: 'end_turn', usage: { input_tokens: 20, output_tokens: 5 } });
 let toolIds = 0;

@@ -8,13 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startModelServer } from '../models/model_server.mjs';
-import { startCove, startForge, stopProcess, turn, text, say, use, tempDir } from './harness.mjs';
-
-async function agentAndEnv(sdk) {
-  const agent = await sdk.beta.agents.create({ name: 'worker', model: 'claude-test', tools: [{ type: 'agent_toolset_20260401' }] });
-  const env = await sdk.beta.environments.create({ name: `env-${Math.random().toString(36).slice(2)}`, config: { type: 'cloud', networking: { type: 'unrestricted' } } });
-  return { agent, env };
-}
+import { startCove, startForge, stopProcess, turn, text, say, use, tempDir, agentAndEnv } from './harness.mjs';
 
 // A directory only root may enter: what a planted link would like the runtime to hand over.
 function makeVictim() {

@@ -6,13 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { startModelServer } from '../models/model_server.mjs';
-import { startCove, startForge, startEverything, collect, idleCount, turn, loopTypes, text, say, use, tempDir } from './harness.mjs';
-
-async function agentAndEnv(sdk, { tools = [{ type: 'agent_toolset_20260401' }], mcp_servers, system } = {}) {
-  const agent = await sdk.beta.agents.create({ name: 'worker', model: 'claude-test', tools, ...(mcp_servers ? { mcp_servers } : {}), ...(system ? { system } : {}) });
-  const env = await sdk.beta.environments.create({ name: `env-${Math.random().toString(36).slice(2)}`, config: { type: 'cloud', networking: { type: 'unrestricted' } } });
-  return { agent, env };
-}
+import { startCove, startForge, startEverything, collect, idleCount, turn, loopTypes, text, say, use, tempDir, agentAndEnv } from './harness.mjs';
 
 test('tools in a mounted repository, a push through the git proxy, and token rotation', async () => {
   const forge = await startForge();

@@ -7,14 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { startModelServer } from '../models/model_server.mjs';
-import { startCove, collect, turn, text, say, use } from './harness.mjs';
+import { startCove, collect, turn, text, say, use, agentAndEnv } from './harness.mjs';
 
-async function session(sdk, tools = [{ type: 'agent_toolset_20260401' }]) {
-  const agent = await sdk.beta.agents.create({ name: 'attacker', model: 'claude-test', tools });
-  const env = await sdk.beta.environments.create({
-    name: `env-${Math.random().toString(36).slice(2)}`,
-    config: { type: 'cloud', networking: { type: 'unrestricted' } },
-  });
+async function session(sdk) {
+  const { agent, env } = await agentAndEnv(sdk);
   return sdk.beta.sessions.create({ agent: agent.id, environment_id: env.id });
 }
 
