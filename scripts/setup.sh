@@ -58,6 +58,11 @@ if [ -f package.json ]; then
   fi
 fi
 
+# The network tests and the proxies' name checks need "localhost" (a Debian machine has it in
+# /etc/hosts; a bare debootstrap root does not).
+getent hosts localhost >/dev/null ||
+  echo "setup: warning: the name localhost does not resolve (no /etc/hosts?); tests that use it will fail" >&2
+
 [ "${1:-}" = "--deps-only" ] && { rm -f "$log"; exit 0; }
 
 echo "setup: building into build/"
