@@ -8,7 +8,10 @@
 // The status never passes through the output (stdout and stderr share a pipe), so nothing a
 // command prints can end a call. The processes a command starts do not get the socket: while
 // the command runs, bash keeps it at a close-on-exec fd, and a socket cannot be reopened
-// through /proc/<pid>/fd (they could still patch the shell through /proc/<pid>/mem). Code
+// through /proc/<pid>/fd. Nor can they reach the shell through /proc/<pid>/mem: bash runs
+// from an execute-only copy (a sealed memfd, mode 0111), and the kernel makes a process
+// that runs a program its user may not read non-dumpable, so same-uid processes get EPERM
+// on its /proc files. Code
 // running in the shell process itself (the command's own text, files it sources) has the
 // shell's powers and could write there on purpose; the call number turns a simple forgery
 // into a protocol error by the next call. docs/tools.md says what is guaranteed.
@@ -23,6 +26,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +39,7 @@
 
 #include "runtime/tools/text.hpp"
 #include "runtime/tools/tools.hpp"
+#include "sandbox/init_image.hpp"
 
 namespace cove::tools {
 namespace {
@@ -141,6 +146,28 @@ struct Instance {
   }
 };
 
+// bash as an execute-only program: a sealed memfd copy of the host's bash with mode 0111.
+// The sandbox user may run it but not read it, so the kernel makes the shell non-dumpable
+// and the commands it starts (same uid) cannot open its /proc/<pid>/mem, fd or environ.
+int bash_image_fd() {
+  static const int fd = [] {
+    std::string image;
+    for (const char* path : {"/usr/bin/bash", "/bin/bash"}) {
+      UniqueFd file(::open(path, O_RDONLY | O_CLOEXEC));
+      if (!file) continue;
+      char buf[64 * 1024];
+      for (ssize_t n; (n = ::read(file.get(), buf, sizeof buf)) > 0;)
+        image.append(buf, static_cast<size_t>(n));
+      break;
+    }
+    if (image.empty()) sandbox::throw_errno("bash", "read the host's bash", errno ? errno : ENOENT);
+    int image_fd = sandbox::sealed_program("bash", image);
+    if (::fchmod(image_fd, 0111) != 0) sandbox::throw_errno("bash", "chmod bash image", errno);
+    return image_fd;
+  }();
+  return fd;
+}
+
 std::unique_ptr<Instance> start_instance(sandbox::Sandbox& box, const std::vector<std::string>& env,
                                          const std::string& cwd) {
   int sock[2], pipe[2];
@@ -155,6 +182,7 @@ std::unique_ptr<Instance> start_instance(sandbox::Sandbox& box, const std::vecto
   auto inst = std::make_unique<Instance>(box);
   sandbox::SpawnRequest req;
   req.argv = {"bash", "--noprofile", "--norc", "-c", kLoop};
+  req.exec_fd = bash_image_fd();
   req.env = env;
   req.cwd = cwd;
   req.stdin_fd = theirs.get();
