@@ -78,20 +78,6 @@ bool is_virtual_fs(int fd) {
   }
 }
 
-// Opens subdirectory `name` of `parent` for a walk: no symlinks, no .git, no crossing into
-// /proc, /sys and the like. -1 when it is not to be entered.
-int enter(int parent, const Entry& entry, bool parent_virtual) {
-  if (entry.name == ".git") return -1;
-  if (entry.type != DT_DIR && entry.type != DT_UNKNOWN) return -1;
-  int fd = ::openat(parent, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (!parent_virtual && is_virtual_fs(fd)) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // The limits of one search: time, entries looked at, and depth (counted, not stopping).
 struct Budget {
   Clock::time_point deadline;
@@ -130,6 +116,22 @@ struct Budget {
     return out;
   }
 };
+
+// Opens subdirectory `entry` of `parent` for a walk, `depth` levels below its start: no
+// symlinks, no .git, no crossing into /proc, /sys and the like, nothing deeper than the
+// budget allows (counted there). -1 when it is not to be entered.
+int enter(int parent, const Entry& entry, bool parent_virtual, Budget& budget, std::size_t depth) {
+  if (entry.name == ".git") return -1;
+  if (entry.type != DT_DIR && entry.type != DT_UNKNOWN) return -1;
+  if (!budget.may_enter(depth)) return -1;
+  int fd = ::openat(parent, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (!parent_virtual && is_virtual_fs(fd)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 // A directory's identity, for walks that must not visit one twice.
 std::pair<dev_t, ino_t> identity(int fd) {
@@ -181,19 +183,12 @@ class GlobWalk {
     return entries;
   }
 
-  // Opens subdirectory `e` for the walk at `depth` (its own depth), or -1.
-  int descend(int dir_fd, const Entry& e, std::size_t depth, bool is_virtual) {
-    if (e.name == ".git" || (e.type != DT_DIR && e.type != DT_UNKNOWN)) return -1;
-    if (!budget_.may_enter(depth)) return -1;
-    return enter(dir_fd, e, is_virtual);
-  }
-
   // Everything below `dir`, recursively: the "**" at the end of a pattern.
   void add_all(int dir_fd, const std::string& dir, std::size_t depth, bool is_virtual) {
     for (const Entry& e : list(dir_fd)) {
       if (budget_.exhausted()) return;
       add(dir_fd, dir, e.name);
-      sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
       if (sub) add_all(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
     }
   }
@@ -208,7 +203,7 @@ class GlobWalk {
       if (last) return add_all(dir_fd, dir, depth, is_virtual);
       walk(dir_fd, dir, i + 1, depth, is_virtual);  // "**" as zero directories
       for (const Entry& e : list(dir_fd)) {
-        sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+        sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
         if (sub) walk(sub.get(), join_path(dir, e.name), i, depth + 1, is_virtual_fs(sub.get()));
       }
       return;
@@ -229,7 +224,7 @@ class GlobWalk {
         add(dir_fd, dir, e.name);
         continue;
       }
-      sandbox::UniqueFd sub(descend(dir_fd, e, depth + 1, is_virtual));
+      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
       if (sub) walk(sub.get(), join_path(dir, e.name), i + 1, depth + 1, is_virtual_fs(sub.get()));
     }
   }
@@ -302,8 +297,8 @@ class GrepWalk {
         }
         sandbox::UniqueFd file(fd);
         search(file.get(), join_path(dir, e.name));
-      } else if (type == DT_DIR && budget_.may_enter(depth + 1)) {
-        sandbox::UniqueFd sub(enter(dir_fd, {e.name, DT_DIR}, is_virtual));
+      } else if (type == DT_DIR) {
+        sandbox::UniqueFd sub(enter(dir_fd, {e.name, DT_DIR}, is_virtual, budget_, depth + 1));
         if (sub) directory(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
       }
     }
