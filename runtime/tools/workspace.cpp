@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "runtime/tools/text.hpp"
 #include "runtime/tools/tool_wire.hpp"
@@ -38,6 +39,78 @@ int server_image_fd() {
 
 // Why a call ended without an answer.
 enum class Cut { none, stopped, timed_out, broken };
+
+// One request and its answer on the server's socket, bounded by a deadline and woken at once
+// by the stop token (through an eventfd).
+class Exchange {
+ public:
+  Exchange(int sock, Clock::time_point deadline, std::stop_token stop)
+      : sock_(sock),
+        deadline_(deadline),
+        wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+        on_stop_(std::move(stop), [fd = wake_.get()] {
+          uint64_t one = 1;
+          ssize_t ignored = ::write(fd, &one, sizeof one);
+          (void)ignored;
+        }) {
+    if (!wake_) sandbox::throw_errno("tools", "eventfd", errno);
+  }
+
+  Cut send(const std::string& bytes) {
+    for (std::size_t sent = 0; sent < bytes.size();) {
+      if (Cut cut = await(POLLOUT); cut != Cut::none) return cut;
+      ssize_t n =
+          ::send(sock_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) return Cut::broken;
+      sent += static_cast<std::size_t>(n);
+    }
+    return Cut::none;
+  }
+
+  // The body of one frame: the header first, then the body it announces (capped).
+  Cut receive(std::string& body) {
+    body.clear();
+    std::size_t want = 4;
+    bool have_header = false;
+    while (body.size() < want) {
+      if (Cut cut = await(POLLIN); cut != Cut::none) return cut;
+      char buf[64 * 1024];
+      ssize_t n = ::recv(sock_, buf, std::min(sizeof buf, want - body.size()), MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) return Cut::broken;
+      body.append(buf, static_cast<std::size_t>(n));
+      if (!have_header && body.size() == 4) {
+        want = wire::frame_length(reinterpret_cast<const unsigned char*>(body.data()));
+        if (want > wire::kMaxAnswerBytes) return Cut::broken;
+        body.clear();
+        have_header = true;
+      }
+    }
+    return Cut::none;
+  }
+
+ private:
+  // Waits until the socket is ready for `events`; the reason when it is not.
+  Cut await(short events) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+      if (left.count() <= 0) return Cut::timed_out;
+      pollfd fds[2] = {{sock_, events, 0}, {wake_.get(), POLLIN, 0}};
+      int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 60000)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Cut::broken;
+      if (fds[1].revents) return Cut::stopped;
+      if (fds[0].revents & events) return Cut::none;
+      if (fds[0].revents) return Cut::broken;
+    }
+  }
+
+  int sock_;
+  Clock::time_point deadline_;
+  sandbox::UniqueFd wake_;
+  std::stop_callback<std::function<void()>> on_stop_;
+};
 
 }  // namespace
 
@@ -125,63 +198,10 @@ ToolOutput Workspace::call(const char* tool, const json& input, std::stop_token 
   if (stop.stop_requested()) return ToolOutput::text("[interrupted]", true);
   if (!server_) start_server();
 
-  // The stop token wakes the wait below through an eventfd.
-  sandbox::UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake) return ToolOutput::text(std::string("eventfd: ") + std::strerror(errno), true);
-  std::stop_callback on_stop(stop, [fd = wake.get()] {
-    uint64_t one = 1;
-    ssize_t ignored = ::write(fd, &one, sizeof one);
-    (void)ignored;
-  });
-  const auto deadline = Clock::now() + limits_.grep_timeout + kGrace;
-  const int sock = server_->socket.get();
-
-  // Waits until `sock` is ready for `events`; the reason when it is not.
-  auto await = [&](short events) {
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return Cut::timed_out;
-      pollfd fds[2] = {{sock, events, 0}, {wake.get(), POLLIN, 0}};
-      int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 60000)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Cut::broken;
-      if (fds[1].revents) return Cut::stopped;
-      if (fds[0].revents & events) return Cut::none;
-      if (fds[0].revents) return Cut::broken;
-    }
-  };
-
-  Cut cut = Cut::none;
-  std::string out = wire::frame(request);
-  for (std::size_t sent = 0; sent < out.size() && cut == Cut::none;) {
-    if ((cut = await(POLLOUT)) != Cut::none) break;
-    ssize_t n = ::send(sock, out.data() + sent, out.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0)
-      cut = Cut::broken;
-    else
-      sent += static_cast<std::size_t>(n);
-  }
+  Exchange exchange(server_->socket.get(), Clock::now() + limits_.grep_timeout + kGrace, stop);
   std::string answer;
-  std::size_t want = 4;  // the header first, then the body it announces
-  bool have_header = false;
-  while (cut == Cut::none && answer.size() < want) {
-    if ((cut = await(POLLIN)) != Cut::none) break;
-    char buf[64 * 1024];
-    ssize_t n = ::recv(sock, buf, std::min(sizeof buf, want - answer.size()), MSG_DONTWAIT);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) {
-      cut = Cut::broken;
-      break;
-    }
-    answer.append(buf, static_cast<std::size_t>(n));
-    if (!have_header && answer.size() == 4) {
-      want = wire::frame_length(reinterpret_cast<const unsigned char*>(answer.data()));
-      if (want > wire::kMaxAnswerBytes) cut = Cut::broken;
-      answer.clear();
-      have_header = true;
-    }
-  }
+  Cut cut = exchange.send(wire::frame(request));
+  if (cut == Cut::none) cut = exchange.receive(answer);
   if (cut == Cut::none) {
     json reply = json::parse(answer, nullptr, false);
     if (reply.is_object() && reply.contains("content") && reply["content"].is_array()) {
