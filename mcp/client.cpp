@@ -9,11 +9,8 @@
 #include <cmath>
 #include <map>
 
+#include "base/version.hpp"
 #include "net/sse_parser.hpp"
-
-#ifndef COVE_VERSION
-#define COVE_VERSION "0"
-#endif
 
 namespace cove::mcp {
 namespace asio = boost::asio;
@@ -113,7 +110,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         url(net::parse_url(cfg.url)),
         http(executor, cfg.http),
         stream_timer(executor) {
-    if (cfg.client_info.version.empty()) cfg.client_info.version = COVE_VERSION;
+    if (cfg.client_info.version.empty()) cfg.client_info.version = cove::version();
   }
 
   asio::any_io_executor ex;

@@ -31,7 +31,7 @@ FileLock::FileLock(const std::filesystem::path& path, Mode mode) : fd_(open_lock
 
 FileLock FileLock::try_lock(const std::filesystem::path& path, Mode mode) {
   FileLock lock;
-  FileDescriptor fd(open_lock_file(path));
+  UniqueFd fd(open_lock_file(path));
   if (::flock(fd.get(), flock_op(mode) | LOCK_NB) == 0) lock.fd_ = std::move(fd);
   return lock;
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "base/unique_fd.hpp"
+
 namespace cove::mounts {
 
 // One unique_ptr alias per libgit2 type, each freed with its own git_*_free.
@@ -44,31 +46,6 @@ struct GitBuf {
   std::string str() const { return buf.ptr ? std::string(buf.ptr, buf.size) : std::string(); }
 };
 
-// An owned file descriptor.
-class FileDescriptor {
- public:
-  FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  FileDescriptor& operator=(FileDescriptor&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~FileDescriptor() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // flock(2) on a lock file: works between processes and between threads of one process
 // (each FileLock opens its own file description). Released on destruction or process death.
 class FileLock {
@@ -86,7 +63,7 @@ class FileLock {
 
  private:
   FileLock() = default;
-  FileDescriptor fd_;
+  UniqueFd fd_;
 };
 
 // A mount point that is unmounted (lazily if busy) on destruction unless released.

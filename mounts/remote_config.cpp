@@ -17,16 +17,16 @@ namespace {
 
 // The checkout's .git/config, opened without following a symlink anywhere below the
 // checkout. Throws RepoError unless it is a regular file.
-FileDescriptor open_config(const std::filesystem::path& checkout, const std::string& url) {
+UniqueFd open_config(const std::filesystem::path& checkout, const std::string& url) {
   auto fail = [&](const std::string& why) {
     throw RepoError(RepoErrorKind::checkout, url, (checkout / ".git/config").string() + ": " + why);
   };
-  FileDescriptor dir(::open(checkout.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(checkout.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) fail(std::strerror(errno));
   open_how how{};
   how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  FileDescriptor config(
+  UniqueFd config(
       static_cast<int>(::syscall(SYS_openat2, dir.get(), ".git/config", &how, sizeof how)));
   if (!config)
     fail(errno == ELOOP ? "a symbolic link on the way (cove does not follow links in a checkout)"
@@ -58,7 +58,7 @@ void set_remote_url(const std::filesystem::path& checkout, const std::string& re
     throw RepoError(RepoErrorKind::checkout, url, f.what());
   }
   // libgit2 replaced the file; give the new one back to the checkout's owner.
-  FileDescriptor config = open_config(checkout, url);
+  UniqueFd config = open_config(checkout, url);
   if (::fchown(config.get(), owner.uid, owner.gid) != 0)
     throw RepoError(RepoErrorKind::checkout, url,
                     "chown " + config_path.string() + ": " + std::strerror(errno));

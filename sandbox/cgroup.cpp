@@ -15,8 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/unique_fd.hpp"
 #include "sandbox/error.hpp"
-#include "sandbox/fd.hpp"
 
 namespace cove::sandbox {
 namespace {

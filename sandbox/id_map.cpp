@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/unique_fd.hpp"
 #include "sandbox/error.hpp"
-#include "sandbox/fd.hpp"
 
 namespace cove::sandbox {
 namespace {

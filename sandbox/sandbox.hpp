@@ -16,9 +16,9 @@
 #include <optional>
 #include <string>
 
+#include "base/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/error.hpp"
-#include "sandbox/fd.hpp"
 #include "sandbox/spec.hpp"
 
 namespace cove::sandbox {

@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "base/unique_fd.hpp"
 #include "sandbox/error.hpp"
-#include "sandbox/fd.hpp"
 
 namespace cove::sandbox::seccomp {
 namespace {

@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/random.hpp"
+
 namespace cove::api {
 
 using json = nlohmann::json;
@@ -33,13 +36,6 @@ class ApiError : public std::runtime_error {
 [[noreturn]] void not_found(const std::string& what, const std::string& id,
                             const std::string& error_code = {});
 [[noreturn]] void conflict(const std::string& message, const std::string& error_code = {});
-
-// "<prefix>_" + 24 random base58 characters.
-std::string new_id(std::string_view prefix);
-
-int64_t now_ms();
-std::string rfc3339(int64_t unix_ms);  // 2026-04-07T04:27:43.197Z
-std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 // --- validation: every helper throws a 400 naming `path` (e.g. "resources[0].url") ---
 const json& require_object(const json& value, const std::string& path);

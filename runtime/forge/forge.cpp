@@ -7,6 +7,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "base/version.hpp"
 #include "net/http_server.hpp"
 #include "runtime/forge/access.hpp"
 #include "runtime/forge/forge_home.hpp"
@@ -16,7 +17,6 @@
 #include "runtime/forge/mcp_endpoint.hpp"
 #include "runtime/forge/paths.hpp"
 #include "runtime/forge/web.hpp"
-#include "runtime/version.hpp"
 
 namespace cove::forge {
 

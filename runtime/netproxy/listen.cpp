@@ -17,11 +17,11 @@
 
 namespace cove::netproxy {
 
-sandbox::UniqueFd listen_in_netns(pid_t pid, uint16_t port) {
+UniqueFd listen_in_netns(pid_t pid, uint16_t port) {
   const std::string ns_path = "/proc/" + std::to_string(pid) + "/ns/net";
   const std::string where = "127.0.0.1:" + std::to_string(port) +
                             " in the network namespace of pid " + std::to_string(pid);
-  sandbox::UniqueFd result;
+  UniqueFd result;
   int error = 0;
   std::string step;
   std::thread worker([&] {
@@ -29,10 +29,10 @@ sandbox::UniqueFd listen_in_netns(pid_t pid, uint16_t port) {
       error = errno;
       step = std::move(what);
     };
-    sandbox::UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns) return fail("open " + ns_path);
     if (::setns(ns.get(), CLONE_NEWNET) != 0) return fail("setns " + ns_path);
-    sandbox::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd) return fail("socket for " + where);
     int one = 1;
     if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace cove::netproxy {
 
@@ -30,7 +30,7 @@ inline constexpr uint16_t kGitPort = 7418;
 
 // A listening TCP socket on 127.0.0.1:port inside the network namespace of process `pid`
 // (a sandbox's init). Throws std::system_error naming the step.
-sandbox::UniqueFd listen_in_netns(pid_t pid, uint16_t port);
+UniqueFd listen_in_netns(pid_t pid, uint16_t port);
 
 struct NetworkPolicy {
   bool unrestricted = false;
@@ -93,8 +93,8 @@ class ProxyService {
   ProxyService(const ProxyService&) = delete;
   ProxyService& operator=(const ProxyService&) = delete;
 
-  std::unique_ptr<Handle> serve_egress(sandbox::UniqueFd listener, NetworkPolicy policy);
-  std::unique_ptr<Handle> serve_git(sandbox::UniqueFd listener, RemoteLookup lookup);
+  std::unique_ptr<Handle> serve_egress(UniqueFd listener, NetworkPolicy policy);
+  std::unique_ptr<Handle> serve_git(UniqueFd listener, RemoteLookup lookup);
 
   // web_fetch: GET `url` from the runtime under the same policy checks as the egress proxy.
   // Follows up to 5 redirects, checking each hop. `body` holds at most max_bytes. Throws

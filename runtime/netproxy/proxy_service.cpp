@@ -26,7 +26,7 @@ using ConnectionHandler = std::function<asio::awaitable<void>(std::shared_ptr<Li
 // One listening socket and the connections accepted from it.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(Context& ctx, sandbox::UniqueFd fd, ConnectionHandler handler)
+  Listener(Context& ctx, UniqueFd fd, ConnectionHandler handler)
       : ctx_(ctx),
         strand_(asio::make_strand(ctx.io)),
         acceptor_(strand_),
@@ -173,7 +173,7 @@ ProxyService::ProxyService(ProxyOptions options)
 
 ProxyService::~ProxyService() = default;
 
-std::unique_ptr<ProxyService::Handle> ProxyService::serve_egress(sandbox::UniqueFd listener,
+std::unique_ptr<ProxyService::Handle> ProxyService::serve_egress(UniqueFd listener,
                                                                  NetworkPolicy policy) {
   auto shared = std::make_shared<const NetworkPolicy>(std::move(policy));
   Context& ctx = impl_->ctx;
@@ -185,7 +185,7 @@ std::unique_ptr<ProxyService::Handle> ProxyService::serve_egress(sandbox::Unique
   return std::make_unique<ListenerHandle>(std::move(l));
 }
 
-std::unique_ptr<ProxyService::Handle> ProxyService::serve_git(sandbox::UniqueFd listener,
+std::unique_ptr<ProxyService::Handle> ProxyService::serve_git(UniqueFd listener,
                                                               RemoteLookup lookup) {
   if (!lookup) throw std::invalid_argument("serve_git: the RemoteLookup is empty");
   auto shared = std::make_shared<const RemoteLookup>(std::move(lookup));

@@ -21,11 +21,12 @@
 #include <stop_token>
 #include <thread>
 
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "mcp/client.hpp"
 #include "mounts/repo_cache.hpp"
 #include "net/block_on.hpp"
 #include "net/sse_writer.hpp"
-#include "runtime/api/common.hpp"
 #include "runtime/models/provider.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/history.hpp"
@@ -166,8 +167,8 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
 
   json make_event(const std::string& type, json extra = json::object(), std::string id = {}) const {
     extra["type"] = type;
-    extra["id"] = id.empty() ? api::new_id("sevt") : id;
-    extra["processed_at"] = api::rfc3339(api::now_ms());
+    extra["id"] = id.empty() ? new_id("sevt") : id;
+    extra["processed_at"] = rfc3339(now_ms());
     return extra;
   }
 
@@ -185,7 +186,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     std::string add(json event) {
       std::string id = event["id"];
       std::string type = event["type"];
-      writes.append_event(session_id, id, type, api::now_ms(), std::move(event));
+      writes.append_event(session_id, id, type, now_ms(), std::move(event));
       return id;
     }
   };
@@ -207,7 +208,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
 
   void set_status(Batch& b, const std::string& status) {
     b.writes.set_field(id_, "status", status);
-    b.writes.set_field(id_, "updated_at", api::rfc3339(api::now_ms()));
+    b.writes.set_field(id_, "updated_at", rfc3339(now_ms()));
     status_ = status;
   }
 
@@ -242,7 +243,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     }
     json stats = stats_;
     stats["active_seconds"] = active_ms_ / 1000.0;
-    stats["duration_seconds"] = (api::now_ms() - created_ms_) / 1000.0;
+    stats["duration_seconds"] = (now_ms() - created_ms_) / 1000.0;
     b.writes.set_field(id_, "stats", stats);
     b.writes.set_field(id_, "usage", usage_);
   }
@@ -334,7 +335,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     // Mark the events processed; the session is running from here on.
     {
       Batch b(id_, deferred_);
-      auto now = api::rfc3339(api::now_ms());
+      auto now = rfc3339(now_ms());
       for (const auto& e : events)
         b.writes.set_event_field(id_, e.id, "processed_at", now);
       if (only_interrupts && pending_.empty() && status_ != "running") {
@@ -459,7 +460,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
       }
     }
     Batch b(id_, deferred_);
-    auto now = api::rfc3339(api::now_ms());
+    auto now = rfc3339(now_ms());
     for (const auto& id : ids)
       b.writes.set_event_field(id_, id, "processed_at", now);
     go_idle(b, {{"type", "end_turn"}});
@@ -781,7 +782,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
   void block_started(Previews& p, int index, std::string_view type) {
     if (type == "text") {
       if (!p.last_text) {
-        p.message_id = api::new_id("sevt");
+        p.message_id = new_id("sevt");
         p.slots = 0;
         json start = {{"type", "event_start"},
                       {"event", {{"type", "agent.message"}, {"id", p.message_id}}}};
@@ -793,7 +794,7 @@ class Session final : public AgentSession, public std::enable_shared_from_this<S
     }
     p.last_text = false;
     if (type == "thinking" || type == "redacted_thinking") {
-      std::string id = api::new_id("sevt");
+      std::string id = new_id("sevt");
       p.thinking_id[index] = id;
       json start = {{"type", "event_start"}, {"event", {{"type", "agent.thinking"}, {"id", id}}}};
       log_.preview(id_, "agent.thinking", net::sse_frame("event_start", start.dump()));

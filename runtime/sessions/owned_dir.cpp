@@ -13,12 +13,11 @@
 namespace cove::sessions {
 namespace {
 
-sandbox::UniqueFd open_dir_beneath(int dir, const std::string& name) {
+UniqueFd open_dir_beneath(int dir, const std::string& name) {
   open_how how{};
   how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  return sandbox::UniqueFd(
-      static_cast<int>(::syscall(SYS_openat2, dir, name.c_str(), &how, sizeof how)));
+  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, dir, name.c_str(), &how, sizeof how)));
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
@@ -46,8 +45,8 @@ int open_error(int dir, const std::string& name, int err) {
 
 }  // namespace
 
-sandbox::UniqueFd make_owned_dir(int base, const std::string& rel, uid_t uid, gid_t gid) {
-  sandbox::UniqueFd dir(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+UniqueFd make_owned_dir(int base, const std::string& rel, uid_t uid, gid_t gid) {
+  UniqueFd dir(::fcntl(base, F_DUPFD_CLOEXEC, 0));
   if (!dir) fail(rel, "dup", errno);
   std::string path;
   for (size_t start = 0; start <= rel.size();) {
@@ -60,7 +59,7 @@ sandbox::UniqueFd make_owned_dir(int base, const std::string& rel, uid_t uid, gi
     if (name == "..") fail(path, "open", EXDEV);
     if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
       fail(path, "mkdir", errno);
-    sandbox::UniqueFd next = open_dir_beneath(dir.get(), name);
+    UniqueFd next = open_dir_beneath(dir.get(), name);
     if (!next) fail(path, "open", open_error(dir.get(), name, errno));
     struct stat st {};
     if (::fstat(next.get(), &st) != 0) fail(path, "stat", errno);

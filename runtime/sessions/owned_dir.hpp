@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "sandbox/fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace cove::sessions {
 
@@ -17,6 +17,6 @@ namespace cove::sessions {
 // RESOLVE_NO_XDEV and O_NOFOLLOW, so a symlink, a "..", a mount point or a non-directory on
 // the way is an error, never followed, and ownership changes go through the opened fd.
 // Throws std::runtime_error naming `rel` and the cause.
-sandbox::UniqueFd make_owned_dir(int base, const std::string& rel, uid_t uid, gid_t gid);
+UniqueFd make_owned_dir(int base, const std::string& rel, uid_t uid, gid_t gid);
 
 }  // namespace cove::sessions

@@ -24,10 +24,9 @@ namespace {
 // The session's /workspace, owned by the sandbox user. The agent controls what is inside
 // it (and it survives a crash of the daemon), so directories below it are made through this
 // fd with make_owned_dir, never by path.
-sandbox::UniqueFd open_workspace(const fs::path& session_dir, uid_t uid, gid_t gid) {
+UniqueFd open_workspace(const fs::path& session_dir, uid_t uid, gid_t gid) {
   fs::create_directories(session_dir);
-  sandbox::UniqueFd dir(
-      ::open(session_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd dir(::open(session_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) throw std::system_error(errno, std::generic_category(), "open " + session_dir.string());
   return make_owned_dir(dir.get(), "workspace", uid, gid);
 }
@@ -120,7 +119,7 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
 
   fs::path session_dir = config.home / "sessions" / session_id_;
   fs::path workspace_dir = session_dir / "workspace";
-  sandbox::UniqueFd workspace = open_workspace(session_dir, uid, gid);
+  UniqueFd workspace = open_workspace(session_dir, uid, gid);
   spec.binds.push_back({workspace_dir.string(), "/workspace", false});
 
   std::vector<RepositoryFailure> failures;

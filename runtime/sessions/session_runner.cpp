@@ -1,7 +1,8 @@
 #include "runtime/sessions/session_runner.hpp"
 
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "net/url.hpp"
-#include "runtime/api/common.hpp"
 #include "runtime/sessions/agent_session.hpp"
 
 namespace cove::sessions {
@@ -14,8 +15,8 @@ using json = nlohmann::json;
 void append(store::WriteBatch& batch, const std::string& session_id, const std::string& type,
             int64_t now, json extra = json::object()) {
   extra["type"] = type;
-  extra["id"] = api::new_id("sevt");
-  extra["processed_at"] = api::rfc3339(now);
+  extra["id"] = new_id("sevt");
+  extra["processed_at"] = rfc3339(now);
   std::string id = extra["id"];
   batch.append_event(session_id, id, type, now, std::move(extra));
 }
@@ -107,10 +108,10 @@ int SessionRunner::recover_after_restart() {
     bool more = false;
     auto sessions = store.list(q, &more);
     for (const auto& s : sessions) {
-      int64_t now = api::now_ms();
+      int64_t now = now_ms();
       store::WriteBatch b;
       b.set_field(s.id, "status", "idle");
-      b.set_field(s.id, "updated_at", api::rfc3339(now));
+      b.set_field(s.id, "updated_at", rfc3339(now));
       append(b, s.id, "session.error", now,
              {{"error",
                {{"type", "unknown_error"},

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <memory>
 
-#include "sandbox/fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace cove::store {
 
@@ -48,7 +48,7 @@ unsigned char* bytes(std::string& s, std::size_t at = 0) {
 void create_key(const std::filesystem::path& file) {
   std::array<unsigned char, 32> key{};
   if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
-  sandbox::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) {
     OPENSSL_cleanse(key.data(), key.size());
     if (errno == EEXIST) return;  // another process made it first; read theirs
@@ -64,7 +64,7 @@ void create_key(const std::filesystem::path& file) {
 
 SecretBox SecretBox::load_or_create(const std::filesystem::path& key_file) {
   create_key(key_file);
-  sandbox::UniqueFd fd(::open(key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(::open(key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) fail_errno("open", key_file);
   if (::fchmod(fd.get(), 0600) != 0) fail_errno("chmod", key_file);
   SecretBox box;

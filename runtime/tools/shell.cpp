@@ -45,7 +45,6 @@ namespace cove::tools {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using sandbox::UniqueFd;
 
 // How long a killed shell may take to be reported gone before we stop waiting for it.
 constexpr auto kKillGrace = std::chrono::seconds(5);

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "runtime/tools/tool_output.hpp"
-#include "sandbox/fd.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace cove::tools {

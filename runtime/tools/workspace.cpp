@@ -108,7 +108,7 @@ class Exchange {
 
   int sock_;
   Clock::time_point deadline_;
-  sandbox::UniqueFd wake_;
+  UniqueFd wake_;
   std::stop_callback<std::function<void()>> on_stop_;
 };
 
@@ -116,7 +116,7 @@ class Exchange {
 
 struct Workspace::Server {
   sandbox::Sandbox::Command command;
-  sandbox::UniqueFd socket;
+  UniqueFd socket;
 };
 
 Workspace::Workspace(sandbox::Sandbox& sandbox, std::string cwd, ToolLimits limits)
@@ -136,7 +136,7 @@ void Workspace::start_server() {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     throw sandbox::SandboxError("tools", std::string("socketpair: ") + std::strerror(errno));
-  sandbox::UniqueFd ours(pair[0]), theirs(pair[1]);
+  UniqueFd ours(pair[0]), theirs(pair[1]);
   sandbox::SpawnRequest req;
   req.argv = {"cove-tools",
               "--cwd",

@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <string>
 
-#include "sandbox/fd.hpp"
+#include "base/unique_fd.hpp"
 #include "sandbox/init/init.hpp"
 #include "sandbox/mount_attrs.hpp"
 

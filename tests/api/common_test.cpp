@@ -6,6 +6,7 @@
 #include "net/sse_writer.hpp"
 #include "runtime/api/server.hpp"
 
+using namespace cove;
 using namespace cove::api;
 
 TEST(Rfc3339, RoundTripsAndParsesOffsets) {

@@ -401,7 +401,7 @@ TEST_F(Escape, P22_Leftovers) {
 }
 
 // 23 (filter correctness, every rule with allowed and denied arguments) is
-// tests/unit/sandbox_seccomp_test.cpp; here the installed filter is checked end to end.
+// tests/sandbox/seccomp_test.cpp; here the installed filter is checked end to end.
 TEST_F(Escape, P23_FilterIsInstalledForEveryCommand) {
   Output o = probe({"identity"});
   EXPECT_EQ(o.at("Seccomp"), "2");

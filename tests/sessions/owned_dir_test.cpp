@@ -55,7 +55,7 @@ class OwnedDir : public ::testing::Test {
 
   fs::path root_;
   struct stat victim_before_ {};
-  sandbox::UniqueFd workspace_;
+  UniqueFd workspace_;
   // The sandbox user when running as root; else the caller (chown to oneself is allowed).
   uid_t uid_ = ::geteuid() == 0 ? 1'001'000 : ::geteuid();
   gid_t gid_ = ::geteuid() == 0 ? 1'001'000 : ::getegid();

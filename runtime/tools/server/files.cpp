@@ -152,7 +152,7 @@ ToolOutput Files::read(const json& input) {
     std::string path = absolute_path(cwd_, call::required_string(input, "file_path"));
     std::optional<ViewRange> range = parse_view_range(input);
     auto deadline = std::chrono::steady_clock::now() + limits_.grep_timeout;
-    sandbox::UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
+    UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
     struct stat st = stat_or_throw(fd.get(), path);
     require_regular(st, path);
     auto size = static_cast<std::size_t>(st.st_size);
@@ -206,7 +206,7 @@ ToolOutput Files::write(const json& input) {
       created = raw >= 0;
     }
     if (raw < 0) throw ToolError("cannot write " + describe_error(path, -raw));
-    sandbox::UniqueFd fd(raw);
+    UniqueFd fd(raw);
     if (!created) {
       require_regular(stat_or_throw(fd.get(), path), path);
       if (::ftruncate(fd.get(), 0) != 0)
@@ -227,7 +227,7 @@ ToolOutput Files::edit(const json& input) {
       throw ToolError("old_string is empty; to create or overwrite a whole file use write");
     if (old_string == new_string)
       throw ToolError("old_string and new_string are the same; there is nothing to change");
-    sandbox::UniqueFd fd = open_or_throw(root_.get(), path, O_RDWR | O_NONBLOCK);
+    UniqueFd fd = open_or_throw(root_.get(), path, O_RDWR | O_NONBLOCK);
     struct stat st = stat_or_throw(fd.get(), path);
     require_regular(st, path);
     if (static_cast<std::size_t>(st.st_size) > limits_.max_file_bytes)

@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "base/unique_fd.hpp"
 #include "runtime/tools/tool_output.hpp"
-#include "sandbox/fd.hpp"
 
 namespace cove::tools {
 
@@ -26,7 +26,7 @@ class Files {
   ToolOutput call(const std::string& tool, const json& input);
 
  private:
-  sandbox::UniqueFd root_;
+  UniqueFd root_;
   std::string cwd_;
   ToolLimits limits_;
 };

@@ -24,10 +24,10 @@ int open_in_root(int root, const std::string& path, int flags, mode_t mode) {
   }
 }
 
-sandbox::UniqueFd open_or_throw(int root, const std::string& path, int flags, mode_t mode) {
+UniqueFd open_or_throw(int root, const std::string& path, int flags, mode_t mode) {
   int fd = open_in_root(root, path, flags, mode);
   if (fd < 0) throw ToolError(describe_error(path, -fd));
-  return sandbox::UniqueFd(fd);
+  return UniqueFd(fd);
 }
 
 void make_directories(int root, const std::string& dir) {
@@ -41,7 +41,7 @@ void make_directories(int root, const std::string& dir) {
       continue;
     }
     if (fd != -ENOENT) throw ToolError(describe_error(next, -fd));
-    sandbox::UniqueFd parent = open_or_throw(root, prefix, O_PATH | O_DIRECTORY);
+    UniqueFd parent = open_or_throw(root, prefix, O_PATH | O_DIRECTORY);
     // One component relative to a resolved directory: nothing here can leave the root.
     if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
       throw ToolError("cannot create directory " + describe_error(next, errno));

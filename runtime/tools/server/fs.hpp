@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/unique_fd.hpp"
 #include "runtime/tools/text.hpp"
-#include "sandbox/fd.hpp"
 
 namespace cove::tools {
 
@@ -24,7 +24,7 @@ class ToolError : public std::runtime_error {
 int open_in_root(int root, const std::string& path, int flags, mode_t mode = 0);
 
 // Like open_in_root, but throws ToolError "<path>: <reason>" on failure.
-sandbox::UniqueFd open_or_throw(int root, const std::string& path, int flags, mode_t mode = 0);
+UniqueFd open_or_throw(int root, const std::string& path, int flags, mode_t mode = 0);
 
 // Creates `dir` and its missing parents (mode 0755) inside `root`. Throws ToolError naming
 // the directory that could not be made.

@@ -157,7 +157,7 @@ class GlobWalk {
     visited_.clear();
     int fd = open_in_root(root_, base, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return;
-    sandbox::UniqueFd dir(fd);
+    UniqueFd dir(fd);
     walk(dir.get(), base, 0, 0, is_virtual_fs(fd));
   }
 
@@ -188,7 +188,7 @@ class GlobWalk {
     for (const Entry& e : list(dir_fd)) {
       if (budget_.exhausted()) return;
       add(dir_fd, dir, e.name);
-      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
+      UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
       if (sub) add_all(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
     }
   }
@@ -203,7 +203,7 @@ class GlobWalk {
       if (last) return add_all(dir_fd, dir, depth, is_virtual);
       walk(dir_fd, dir, i + 1, depth, is_virtual);  // "**" as zero directories
       for (const Entry& e : list(dir_fd)) {
-        sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
+        UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
         if (sub) walk(sub.get(), join_path(dir, e.name), i, depth + 1, is_virtual_fs(sub.get()));
       }
       return;
@@ -215,7 +215,7 @@ class GlobWalk {
       std::string path = join_path(dir, seg);
       int fd = open_in_root(root_, path, O_RDONLY | O_DIRECTORY);
       if (fd < 0) return;
-      sandbox::UniqueFd sub(fd);
+      UniqueFd sub(fd);
       return walk(sub.get(), path, i + 1, depth + 1, is_virtual_fs(fd));
     }
     for (const Entry& e : list(dir_fd)) {
@@ -224,7 +224,7 @@ class GlobWalk {
         add(dir_fd, dir, e.name);
         continue;
       }
-      sandbox::UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
+      UniqueFd sub(enter(dir_fd, e, is_virtual, budget_, depth + 1));
       if (sub) walk(sub.get(), join_path(dir, e.name), i + 1, depth + 1, is_virtual_fs(sub.get()));
     }
   }
@@ -295,10 +295,10 @@ class GrepWalk {
           ++unreadable_;
           continue;
         }
-        sandbox::UniqueFd file(fd);
+        UniqueFd file(fd);
         search(file.get(), join_path(dir, e.name));
       } else if (type == DT_DIR) {
-        sandbox::UniqueFd sub(enter(dir_fd, {e.name, DT_DIR}, is_virtual, budget_, depth + 1));
+        UniqueFd sub(enter(dir_fd, {e.name, DT_DIR}, is_virtual, budget_, depth + 1));
         if (sub) directory(sub.get(), join_path(dir, e.name), depth + 1, is_virtual_fs(sub.get()));
       }
     }
@@ -435,7 +435,7 @@ ToolOutput Files::grep(const json& input) {
     std::string path = absolute_path(cwd_, call::optional_string(input, "path").value_or(cwd_));
     Regex re(source);
     Budget budget{Clock::now() + limits_.grep_timeout};
-    sandbox::UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
+    UniqueFd fd = open_or_throw(root_.get(), path, O_RDONLY | O_NONBLOCK);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) throw ToolError(describe_error(path, errno));
     GrepWalk walk(re, limits_.max_output_bytes, budget);

@@ -1,11 +1,12 @@
-// RAII owner of a file descriptor.
+// An owned file descriptor: closed on destruction, movable, not copyable. The one fd owner
+// of the tree (the sandbox's static init uses it too, so it stays header-only).
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace cove::sandbox {
+namespace cove {
 
 class UniqueFd {
  public:
@@ -32,4 +33,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace cove::sandbox
+}  // namespace cove

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "sandbox/protocol.hpp"
+
+#include <gtest/gtest.h>
 
 namespace w = cove::sandbox::wire;
 

@@ -1,15 +1,16 @@
 // `cove forge`: run the local GitHub stand-in, and administer it (repositories, tokens)
 // directly on its home directory, also while the server runs.
+#include "runtime/forge/forge.hpp"
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "net/http_server.hpp"
-#include "runtime/cli.hpp"
-#include "runtime/forge/forge.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/size.hpp"
 #include "runtime/forge/forge_home.hpp"
-#include "runtime/size.hpp"
 
 namespace cove::cli {
 

@@ -1,4 +1,4 @@
-#include "runtime/size.hpp"
+#include "runtime/cli/size.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -6,9 +6,9 @@
 #include <iostream>
 #include <memory>
 
+#include "base/version.hpp"
 #include "mcp/client.hpp"
-#include "runtime/cli.hpp"
-#include "runtime/version.hpp"
+#include "runtime/cli/cli.hpp"
 
 namespace cove::cli {
 namespace {

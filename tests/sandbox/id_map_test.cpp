@@ -1,7 +1,8 @@
+#include "sandbox/id_map.hpp"
+
 #include <gtest/gtest.h>
 
 #include "sandbox/error.hpp"
-#include "sandbox/id_map.hpp"
 
 namespace sb = cove::sandbox;
 

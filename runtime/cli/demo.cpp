@@ -14,7 +14,8 @@
 #include <thread>
 
 #include "runtime/api/server.hpp"
-#include "runtime/cli.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
 #include "runtime/forge/forge.hpp"
 
@@ -181,7 +182,7 @@ int demo_in(const DemoArgs& a, const fs::path& home) {
   auto options = server_options(home.string());
   options.runner.offline = true;
   write_file(home / "scripts" / "demo.json", demo_script().dump(1) + "\n");
-  client::EmbeddedDaemon daemon(options);
+  EmbeddedDaemon daemon(options);
   client::ApiClient api(daemon.base_url(), daemon.api_key());
   say("daemon   " + daemon.base_url() + "  (state in " + home.string() + ")");
 

@@ -9,7 +9,8 @@
 #include <iostream>
 
 #include "runtime/api/server.hpp"
-#include "runtime/cli.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
 
 namespace cove::cli {
@@ -88,7 +89,7 @@ int run(const RunArgs& a) {
   std::string key = !a.api_key.empty() ? a.api_key : env_value("COVE_API_KEY");
   if (key.empty()) key = read_key(home);
 
-  std::unique_ptr<client::EmbeddedDaemon> daemon;
+  std::unique_ptr<EmbeddedDaemon> daemon;
   auto api = std::make_unique<client::ApiClient>(url, key);
   if (a.embedded || !api->reachable()) {
     if (!a.embedded)
@@ -97,7 +98,7 @@ int run(const RunArgs& a) {
     // The only API client of this daemon is the person running it: their URLs may name
     // services on this machine (a local forge or MCP server).
     options.runner.allow_private_targets = true;
-    daemon = std::make_unique<client::EmbeddedDaemon>(options);
+    daemon = std::make_unique<EmbeddedDaemon>(options);
     api = std::make_unique<client::ApiClient>(daemon->base_url(), daemon->api_key());
   }
 

@@ -1,3 +1,5 @@
+#include "sandbox/mount_plan.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -5,7 +7,6 @@
 #include <set>
 
 #include "sandbox/error.hpp"
-#include "sandbox/mount_plan.hpp"
 
 namespace sb = cove::sandbox;
 namespace w = cove::sandbox::wire;

@@ -1,4 +1,4 @@
-#include "runtime/version.hpp"
+#include "base/version.hpp"
 
 namespace cove {
 

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "mounts/repo_cache.hpp"
-#include "runtime/cli.hpp"
-#include "runtime/size.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/size.hpp"
 
 namespace cove::cli {
 namespace {

@@ -1,6 +1,5 @@
 // `cove serve` (the API daemon) and `cove key` (print the API key again).
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +10,11 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/random.hpp"
 #include "net/http_server.hpp"
 #include "runtime/api/server.hpp"
-#include "runtime/cli.hpp"
-#include "runtime/size.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/size.hpp"
 
 namespace cove::cli {
 
@@ -64,14 +64,7 @@ namespace {
 
 // Creates the key file (0600, exclusively) with a fresh random key.
 std::string generate_key(const std::string& home) {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
-  static const char hex[] = "0123456789abcdef";
-  std::string key = "sk-cove-";
-  for (unsigned char b : raw) {
-    key += hex[b >> 4];
-    key += hex[b & 15];
-  }
+  std::string key = random_token("sk-cove-", 32);
   auto path = key_path(home);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli.hpp"
-#include "runtime/version.hpp"
+#include "base/version.hpp"
+#include "runtime/cli/cli.hpp"
 
 namespace {
 std::vector<std::string> g_trailing;

@@ -10,8 +10,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "runtime/sessions/event_log.hpp"
-#include "runtime/sessions/session_runner.hpp"
 #include "runtime/store/sqlite.hpp"
 
 namespace fs = std::filesystem;
@@ -126,29 +124,6 @@ TEST_F(StoreTest, SetFieldPatchesOneFieldOnly) {
   auto o = s->get("sesn_1");
   EXPECT_EQ(o->body["title"], "hello");
   EXPECT_EQ(o->body["status"], "idle");
-}
-
-TEST_F(StoreTest, RunningSessionsComeBackIdleWithAnError) {
-  {
-    auto s = cove::store::open_sqlite_store(path_);
-    WriteBatch b;
-    b.put(session("sesn_run", "running"));
-    b.put(session("sesn_idle", "idle"));
-    ASSERT_EQ(s->commit(std::move(b)).status, Status::ok);
-  }
-  auto s = cove::store::open_sqlite_store(path_);
-  cove::sessions::EventLog log(*s);
-  cove::sessions::SessionRunner runner(log);
-  EXPECT_EQ(runner.recover_after_restart(), 1);
-  EXPECT_EQ(s->get("sesn_run")->body["status"], "idle");
-  cove::store::EventQuery q;
-  q.session_id = "sesn_run";
-  auto events = s->events(q, nullptr);
-  ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].type, "session.error");
-  EXPECT_EQ(events[1].type, "session.status_idle");
-  q.session_id = "sesn_idle";
-  EXPECT_TRUE(s->events(q, nullptr).empty());
 }
 
 }  // namespace

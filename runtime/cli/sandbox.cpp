@@ -1,5 +1,7 @@
 // `cove sandbox run` and `cove sandbox shell`: one command (or an interactive shell) in a
 // fresh sandbox, with stdio passed through and the exit status propagated.
+#include "sandbox/sandbox.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,9 +20,8 @@
 #include <optional>
 #include <thread>
 
-#include "runtime/cli.hpp"
-#include "runtime/size.hpp"
-#include "sandbox/sandbox.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/cli/size.hpp"
 
 namespace cove::cli {
 namespace {
