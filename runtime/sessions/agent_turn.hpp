@@ -16,9 +16,11 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>

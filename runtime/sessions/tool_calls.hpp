@@ -58,10 +58,12 @@ void record_result(EventWriter& events, const PendingTool& call, const tools::To
 // Tool calls that will never run get an error result, so the history stays well formed.
 void cancel_pending(EventWriter& events, const std::string& why);
 
+// The session's MCP clients by server name.
+using McpClients = std::map<std::string, std::unique_ptr<mcp::Client>>;
+
 // The session's tools: built-in ones in its sandbox, web_fetch through the egress policy,
 // MCP tools on the connected servers (blocking on `io`). Everything referenced must outlive
 // the runner.
-using McpClients = std::map<std::string, std::unique_ptr<mcp::Client>>;
 std::unique_ptr<ToolRunner> make_sandbox_tools(Environment& env, McpClients& mcp,
                                                boost::asio::io_context& io, RunnerShared& shared);
 
