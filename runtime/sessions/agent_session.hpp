@@ -1,6 +1,7 @@
-// One session's worker: a thread that owns the session's environment (checkouts, sandbox,
-// proxies, shell, MCP clients, model provider) and runs the agent loop for each batch of
-// queued events. Created by SessionRunner when a session first gets work.
+// One session's worker (session_worker.cpp): a thread that owns the session's environment
+// (checkouts, sandbox, proxies, shell, MCP clients, model provider) and runs the session's
+// work (SessionWork) for each batch of queued events. Created by SessionRunner when a session
+// first gets work. Every method is thread-safe.
 #pragma once
 
 #include <memory>

@@ -2,10 +2,31 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "mounts/repo_cache.hpp"
 #include "net/url.hpp"
+#include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/agent_session.hpp"
 
 namespace cove::sessions {
+
+RunnerShared::RunnerShared(EventLog& l, RunnerConfig c) : log(l), config(std::move(c)) {}
+RunnerShared::~RunnerShared() = default;
+
+mounts::RepoCache& RunnerShared::repos() {
+  std::lock_guard lock(mu_);
+  if (!repos_) {
+    mounts::RepoCacheOptions o;
+    o.root = config.home / "repos";
+    repos_ = std::make_unique<mounts::RepoCache>(o);
+  }
+  return *repos_;
+}
+
+netproxy::ProxyService& RunnerShared::proxies() {
+  std::lock_guard lock(mu_);
+  if (!proxies_) proxies_ = std::make_unique<netproxy::ProxyService>(2);
+  return *proxies_;
+}
 
 namespace {
 
