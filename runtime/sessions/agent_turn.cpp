@@ -41,8 +41,8 @@ TurnEnd AgentTurn::run() {
   }
 }
 
-// Runs the calls the policy allows; a denied call gets its reason as an error result, and a
-// call that asks waits for the client.
+// Runs the calls the policy allows; a denied call gets its reason as an error result, a call
+// that asks waits for the client, and after an interrupt the calls left get an error result.
 void AgentTurn::run_tools(const std::vector<ToolCall>& calls) {
   // The last result before the next model request rides on that request's start.
   std::size_t last_run = calls.size();
@@ -53,7 +53,10 @@ void AgentTurn::run_tools(const std::vector<ToolCall>& calls) {
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const auto& c = calls[i];
     if (c.policy == Policy::ask) continue;
-    if (stopped()) break;
+    if (stopped()) {  // every tool_use gets its tool_result, or the next request is malformed
+      record_result(events_, c.use, tools::ToolOutput::text(kInterrupted, true), false);
+      continue;
+    }
     bool deferred = next_is_model && i == last_run;
     if (c.policy == Policy::deny)
       record_result(events_, c.use, tools::ToolOutput::text(c.deny_reason, true), deferred);

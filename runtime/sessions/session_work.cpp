@@ -44,7 +44,7 @@ void SessionWork::handle(const std::vector<WokenEvent>& woken) {
   UserInput input = apply(events);
   if (input.interrupted || stopped()) {
     for (const auto& c : input.confirmations)
-      record_result(events_, c.call, tools::ToolOutput::text("interrupted by the user", true));
+      record_result(events_, c.call, tools::ToolOutput::text(kInterrupted, true));
     return interrupted();
   }
   const History& history = conversation_.history;
@@ -116,7 +116,7 @@ bool SessionWork::start(const std::vector<store::Event>& events) {
 void SessionWork::run_confirmations(const std::vector<Confirmation>& confirmations) {
   for (const auto& [call, event] : confirmations) {
     if (stopped()) {
-      record_result(events_, call, tools::ToolOutput::text("interrupted by the user", true));
+      record_result(events_, call, tools::ToolOutput::text(kInterrupted, true));
       continue;
     }
     if (event.body.value("result", "") == "allow") {
@@ -150,7 +150,7 @@ void SessionWork::finish(TurnEnd end) {
 }
 
 void SessionWork::interrupted() {
-  cancel_pending(events_, "interrupted by the user");
+  cancel_pending(events_, kInterrupted);
   // Interrupts that arrived during this turn are handled by ending it.
   auto ids = take_interrupts_();
   auto b = events_.batch();

@@ -58,6 +58,9 @@ void record_result(EventWriter& events, const PendingTool& call, const tools::To
 // Tool calls that will never run get an error result, so the history stays well formed.
 void cancel_pending(EventWriter& events, const std::string& why);
 
+// The error result of a call that an interrupt kept from running or from being answered.
+inline constexpr char kInterrupted[] = "interrupted by the user";
+
 // The session's MCP clients by server name.
 using McpClients = std::map<std::string, std::unique_ptr<mcp::Client>>;
 

@@ -121,6 +121,32 @@ TEST_F(TurnTest, AnInterruptEndsTheTurnBetweenTools) {
   EXPECT_EQ(session_status(), "idle");
 }
 
+// An interrupt between two allowed calls: the call that never ran still gets a result (an
+// error saying why), so no tool_use is left without its tool_result in the history.
+TEST_F(TurnTest, AnInterruptAnswersTheAllowedCallsThatDidNotRun) {
+  start_session(json::array({toolset()}));
+  tools_.tools["bash"] = [&](const json&) {
+    queued_interrupts_.push_back(send({{"type", "user.interrupt"}}));
+    stop_.request_stop();
+    return tools::ToolOutput::text("first", false);
+  };
+  model_.steps = {calls({{"bash", {{"command", "one"}}}, {"bash", {{"command", "two"}}}}),
+                  says("never asked")};
+  run({message("run both")});
+
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{
+                "user.message", "session.status_running", "span.model_request_start",
+                "agent.tool_use", "agent.tool_use", "span.model_request_end", "user.interrupt",
+                "agent.tool_result", "agent.tool_result", "session.status_idle"}));
+  auto all = events();
+  EXPECT_EQ(all[7].body["tool_use_id"], all[3].body["id"]);
+  EXPECT_EQ(all[8].body["tool_use_id"], all[4].body["id"]);
+  EXPECT_EQ(all[8].body["is_error"], true);
+  EXPECT_EQ(all[8].body["content"][0]["text"], "interrupted by the user");
+  EXPECT_EQ(tools_.calls.size(), 1u);
+}
+
 TEST_F(TurnTest, AnOverloadedModelIsRetried) {
   start_session(json::array({toolset()}));
   model_.steps = {fails(ModelErrorKind::overloaded), says("hello")};
