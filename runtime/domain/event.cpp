@@ -31,6 +31,10 @@ json session_error_fields(const std::string& error_type, const std::string& mess
   return {{"error", std::move(extra)}};
 }
 
+std::string repository_error_type(std::string_view kind) {
+  return "repository_" + std::string(kind) + "_error";
+}
+
 json idle_fields(json stop_reason) {
   return {{"stop_reason", std::move(stop_reason)}, {"stop_details", nullptr}};
 }

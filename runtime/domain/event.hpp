@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "runtime/domain/event_types.hpp"
 #include "runtime/domain/fields.hpp"
@@ -29,6 +30,8 @@ json server_event(std::string type, std::string id, std::string processed_at,
 // session.error's fields: {error: {type, message, retry_status: {type: retry}} + extra}.
 json session_error_fields(const std::string& error_type, const std::string& message,
                           const std::string& retry, json extra = json::object());
+// "repository_<kind>_error" for a repository that could not be mounted (kind: clone, ...).
+std::string repository_error_type(std::string_view kind);
 // session.status_idle's fields: {stop_reason, stop_details: null}.
 json idle_fields(json stop_reason);
 
