@@ -1,6 +1,6 @@
 // /v1/agents: create, retrieve (any version), update (new version), list, archive, versions.
-#include "runtime/api/agent_config.hpp"
 #include "runtime/api/routes.hpp"
+#include "runtime/domain/agent.hpp"
 
 namespace cove::api {
 
@@ -25,7 +25,7 @@ store::Object version_object(const json& agent, int64_t now) {
 Reply create(Services& s, Call& c) {
   int64_t now = now_ms();
   std::string id = new_id("agent");
-  json agent = agent_from_create(c.body, id, now);
+  json agent = domain::agent_from_create(c.body, id, rfc3339(now));
   store::WriteBatch b;
   b.put(store::Object{"agent", id, "", "", false, now, 0, agent});
   b.put(version_object(agent, now));
@@ -60,7 +60,8 @@ Reply update(Services& s, Call& c) {
   }
   int64_t now = now_ms();
   bool changed = false;
-  json next = agent_after_update(agent.body, c.body, now, &changed);
+  json next =
+      domain::agent_after_update(agent.body.get<domain::Agent>(), c.body, rfc3339(now), &changed);
   if (!changed) return {200, agent.body, nullptr};
   store::WriteBatch b;
   agent.body = next;

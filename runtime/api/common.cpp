@@ -5,6 +5,8 @@
 #include <ctime>
 #include <random>
 
+#include "runtime/domain/metadata.hpp"
+
 namespace cove::api {
 
 void bad_request(const std::string& message, const std::string& error_code) {
@@ -23,118 +25,14 @@ void conflict(const std::string& message, const std::string& error_code) {
   throw ApiError(409, "conflict_error", message, error_code);
 }
 
-std::string join_path(const std::string& base, std::string_view key) {
-  return base.empty() ? std::string(key) : base + "." + std::string(key);
-}
-
-std::string index_path(const std::string& base, std::size_t index) {
-  return base + "[" + std::to_string(index) + "]";
-}
-
-namespace {
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::object:
-      return "an object";
-    default:
-      return "a number";
-  }
-}
-}  // namespace
-
-const json& require_object(const json& value, const std::string& path) {
-  if (!value.is_object())
-    bad_request((path.empty() ? std::string("request body") : path) + " must be an object, got " +
-                type_name(value));
-  return value;
-}
-
-const json* member(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string require_string(const json& object, std::string_view key, const std::string& path,
-                           std::size_t min_len, std::size_t max_len) {
-  auto field = join_path(path, key);
-  const json* v = member(object, key);
-  if (!v || v->is_null()) bad_request(field + " is required");
-  if (!v->is_string()) bad_request(field + " must be a string, got " + type_name(*v));
-  const auto& s = v->get_ref<const std::string&>();
-  if (s.size() < min_len)
-    bad_request(field + (min_len == 1
-                             ? " must not be empty"
-                             : " must be at least " + std::to_string(min_len) + " characters"));
-  if (s.size() > max_len)
-    bad_request(field + " must be at most " + std::to_string(max_len) + " characters");
-  return s;
-}
-
-std::optional<std::string> optional_string(const json& object, std::string_view key,
-                                           const std::string& path, std::size_t max_len) {
-  const json* v = member(object, key);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_string())
-    bad_request(join_path(path, key) + " must be a string, got " + type_name(*v));
-  if (v->get_ref<const std::string&>().size() > max_len)
-    bad_request(join_path(path, key) + " must be at most " + std::to_string(max_len) +
-                " characters");
-  return v->get<std::string>();
-}
-
-std::optional<bool> optional_bool(const json& object, std::string_view key,
-                                  const std::string& path) {
-  const json* v = member(object, key);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_boolean())
-    bad_request(join_path(path, key) + " must be a boolean, got " + type_name(*v));
-  return v->get<bool>();
-}
-
-namespace {
-void check_metadata_pair(const std::string& key, const json& value, const std::string& path,
-                         bool allow_null) {
-  if (key.empty() || key.size() > 64)
-    bad_request(path + " keys must be 1-64 characters", "invalid_metadata");
-  if (value.is_null() && allow_null) return;
-  if (!value.is_string())
-    bad_request(path + "." + key + " must be a string, got " + type_name(value),
-                "invalid_metadata");
-  if (value.get_ref<const std::string&>().size() > 512)
-    bad_request(path + "." + key + " must be at most 512 characters", "invalid_metadata");
-}
-}  // namespace
-
 json metadata_value(const json& value, const std::string& path) {
-  if (value.is_null()) return json::object();
-  if (!value.is_object()) bad_request(path + " must be an object, got " + type_name(value));
-  if (value.size() > 16) bad_request(path + " may have at most 16 pairs", "invalid_metadata");
-  for (const auto& [k, v] : value.items())
-    check_metadata_pair(k, v, path, false);
-  return value;
+  return domain::parse_metadata(value, path);
 }
 
-json patch_metadata(json current, const json& patch, const std::string& path, bool empty_deletes) {
-  if (patch.is_null()) return json::object();
-  if (!patch.is_object()) bad_request(path + " must be an object, got " + type_name(patch));
-  if (!current.is_object()) current = json::object();
-  for (const auto& [k, v] : patch.items()) {
-    check_metadata_pair(k, v, path, true);
-    if (v.is_null() || (empty_deletes && v == ""))
-      current.erase(k);
-    else
-      current[k] = v;
-  }
-  if (current.size() > 16) bad_request(path + " may have at most 16 pairs", "invalid_metadata");
-  return current;
+json patch_metadata(const json& current, const json& patch, const std::string& path,
+                    bool empty_deletes) {
+  auto base = current.is_object() ? current.get<domain::Metadata>() : domain::Metadata{};
+  return domain::patch_metadata(std::move(base), patch, path, empty_deletes);
 }
 
 std::string percent_decode(std::string_view text) {

@@ -13,6 +13,7 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "runtime/domain/fields.hpp"
 
 namespace cove::api {
 
@@ -37,25 +38,21 @@ class ApiError : public std::runtime_error {
                             const std::string& error_code = {});
 [[noreturn]] void conflict(const std::string& message, const std::string& error_code = {});
 
-// --- validation: every helper throws a 400 naming `path` (e.g. "resources[0].url") ---
-const json& require_object(const json& value, const std::string& path);
-// The member, or nullptr when absent. Null members are returned (callers decide).
-const json* member(const json& object, std::string_view key);
-std::string require_string(const json& object, std::string_view key, const std::string& path,
-                           std::size_t min_len = 1, std::size_t max_len = 1u << 20);
-// Absent or null → nullopt; a string → it; anything else → 400.
-std::optional<std::string> optional_string(const json& object, std::string_view key,
-                                           const std::string& path, std::size_t max_len = 1u << 20);
-std::optional<bool> optional_bool(const json& object, std::string_view key,
-                                  const std::string& path);
+// --- validation: the domain's field readers (they throw domain::FieldError, which the
+// server answers with a 400 naming the field, e.g. "resources[0].url is required") ---
+using domain::index_path;
+using domain::join_path;
+using domain::member;
+using domain::optional_bool;
+using domain::optional_string;
+using domain::require_object;
+using domain::require_string;
 // A string→string map with the API's metadata limits.
 json metadata_value(const json& value, const std::string& path);
 // Applies a metadata patch (key→string upserts, key→null deletes; "" deletes when
 // empty_deletes) to `current`.
-json patch_metadata(json current, const json& patch, const std::string& path,
+json patch_metadata(const json& current, const json& patch, const std::string& path,
                     bool empty_deletes = false);
-std::string join_path(const std::string& base, std::string_view key);
-std::string index_path(const std::string& base, std::size_t index);
 
 // --- query strings ---
 class Query {

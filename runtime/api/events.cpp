@@ -3,6 +3,7 @@
 
 #include "net/sse_writer.hpp"
 #include "runtime/api/session_types.hpp"
+#include "runtime/domain/event_types.hpp"
 
 namespace cove::api {
 
@@ -10,7 +11,7 @@ namespace {
 
 Reply send(Services& s, Call& c) {
   auto session = load(s, "session", c.params[0], "session", "session_not_found");
-  if (session.archived || session.body["status"] == "terminated")
+  if (session.archived || session.body["status"] == domain::session_status::kTerminated)
     conflict("session " + session.id + " is archived and accepts no events", "session_archived");
   const json* events = member(c.body, "events");
   if (!events || events->is_null()) bad_request("events is required");
@@ -20,7 +21,7 @@ Reply send(Services& s, Call& c) {
   std::vector<json> parsed;
   for (std::size_t i = 0; i < events->size(); ++i) {
     parsed.push_back(event_from_params((*events)[i], index_path("events", i)));
-    if (parsed.back()["type"] == "system.message" && i + 1 != events->size())
+    if (parsed.back()["type"] == domain::event_type::kSystemMessage && i + 1 != events->size())
       bad_request(index_path("events", i) + " system.message must be the last event");
   }
   int64_t now = now_ms();
@@ -66,7 +67,7 @@ Reply list(Services& s, Call& c) {
 Reply stream(Services& s, Call& c) {
   auto session = load(s, "session", c.params[0], "session", "session_not_found");
   for (const auto& d : c.query.all("event_deltas"))
-    if (d != "agent.message" && d != "agent.thinking")
+    if (d != domain::event_type::kAgentMessage && d != domain::event_type::kAgentThinking)
       bad_request("event_deltas values must be agent.message or agent.thinking");
   std::optional<int64_t> resume;
   auto last = c.http.header("last-event-id");

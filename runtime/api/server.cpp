@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "runtime/api/routes.hpp"
+#include "runtime/domain/field_error.hpp"
 
 namespace cove::api {
 
@@ -118,6 +119,9 @@ struct Server::Impl {
       return dispatch(req, request_id);
     } catch (const ApiError& e) {
       return error_response(e, request_id);
+    } catch (const domain::FieldError& e) {
+      // A request field that does not validate: the same 400 as bad_request gives.
+      return error_response(ApiError(400, "invalid_request_error", e.what(), e.code), request_id);
     } catch (const std::exception& e) {
       // Exception texts below the API come from our own code and SQLite; they carry no
       // request values, but keep the response generic anyway.

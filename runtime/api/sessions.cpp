@@ -4,17 +4,36 @@
 #include <set>
 
 #include "net/sse_writer.hpp"
-#include "runtime/api/agent_config.hpp"
 #include "runtime/api/session_types.hpp"
+#include "runtime/domain/event.hpp"
+#include "runtime/domain/session.hpp"
 
 namespace cove::api {
 
 namespace {
 
-const json kNull = nullptr;
+namespace status = domain::session_status;
+namespace event_type = domain::event_type;
+
+// agent_with_overrides: the snapshot with the request's model, system, tools, MCP servers
+// and skills.
+void apply_overrides(domain::AgentSnapshot& snap, const json& value) {
+  auto& config = snap.config;
+  if (const json* m = member(value, "model")) {
+    if (m->is_null()) bad_request("agent.model cannot be null");
+    config.model = domain::parse_model(*m, "agent.model");
+  }
+  if (member(value, "system")) config.system = optional_string(value, "system", "agent", 100000);
+  if (const json* t = member(value, "tools")) config.tools = domain::parse_tools(*t, "agent.tools");
+  if (const json* m = member(value, "mcp_servers"))
+    config.mcp_servers = domain::parse_mcp_servers(*m, "agent.mcp_servers");
+  if (const json* k = member(value, "skills"))
+    config.skills = domain::parse_skills(*k, "agent.skills");
+  domain::check_mcp_references(config);
+}
 
 // The agent snapshot for a new session from the `agent` field.
-json session_agent(Services& s, const json* value) {
+domain::AgentSnapshot session_agent(Services& s, const json* value) {
   if (!value || value->is_null()) bad_request("agent is required");
   std::string id;
   std::optional<int64_t> version;
@@ -43,72 +62,34 @@ json session_agent(Services& s, const json* value) {
     if (!v) not_found("agent version", std::to_string(*version) + " of " + id);
     body = v->body;
   }
-  json snap = agent_snapshot(body);
-  if (overrides) {
-    if (const json* m = member(*value, "model")) {
-      if (m->is_null()) bad_request("agent.model cannot be null");
-      snap["model"] = resolve_model(*m, "agent.model");
-    }
-    if (member(*value, "system")) {
-      auto sys = optional_string(*value, "system", "agent", 100000);
-      snap["system"] = sys ? json(*sys) : json(nullptr);
-    }
-    if (const json* t = member(*value, "tools")) snap["tools"] = resolve_tools(*t, "agent.tools");
-    if (const json* m = member(*value, "mcp_servers"))
-      snap["mcp_servers"] = resolve_mcp_servers(*m, "agent.mcp_servers");
-    if (const json* k = member(*value, "skills"))
-      snap["skills"] = resolve_skills(*k, "agent.skills");
-    check_mcp_references(snap["tools"], snap["mcp_servers"]);
-  }
+  auto snap = body.get<domain::AgentSnapshot>();
+  if (overrides) apply_overrides(snap, *value);
   return snap;
-}
-
-json string_ids(const json* value, const std::string& path) {
-  if (!value || value->is_null()) return json::array();
-  if (!value->is_array()) bad_request(path + " must be an array");
-  for (std::size_t i = 0; i < value->size(); ++i)
-    if (!(*value)[i].is_string()) bad_request(index_path(path, i) + " must be a string");
-  return *value;
 }
 
 Reply create(Services& s, Call& c) {
   const json& req = c.body;
   int64_t now = now_ms();
   std::string id = new_id("sesn");
-  json agent = session_agent(s, member(req, "agent"));
-  auto env_id = require_string(req, "environment_id", "");
+  domain::Session session;
+  session.id = id;
+  session.agent = session_agent(s, member(req, "agent"));
+  session.environment_id = require_string(req, "environment_id", "");
+  const auto& env_id = session.environment_id;
   auto env = s.store.get(env_id);
   if (!env || env->kind != "environment") not_found("environment", env_id, "environment_not_found");
   if (env->archived) bad_request("environment " + env_id + " is archived", "environment_archived");
-  json vault_ids = string_ids(member(req, "vault_ids"), "vault_ids");
-  for (std::size_t i = 0; i < vault_ids.size(); ++i) {
-    auto v = s.store.get(vault_ids[i].get<std::string>());
-    if (!v || v->kind != "vault")
-      not_found("vault", vault_ids[i].get<std::string>(), "vault_not_found");
+  session.vault_ids = domain::string_list(domain::member_or_null(req, "vault_ids"), "vault_ids");
+  for (const auto& vault_id : session.vault_ids) {
+    auto v = s.store.get(vault_id);
+    if (!v || v->kind != "vault") not_found("vault", vault_id, "vault_not_found");
   }
-  json session = {{"type", "session"}, {"id", id}, {"status", "idle"}};
-  auto title = optional_string(req, "title", "", 1000);
-  session["title"] = title ? json(*title) : json(nullptr);
-  session["agent"] = agent;
-  session["environment_id"] = env_id;
-  const json* md = member(req, "metadata");
-  session["metadata"] = metadata_value(md ? *md : kNull, "metadata");
-  session["vault_ids"] = vault_ids;
-  const json* budget = member(req, "budget");
-  if (budget && !budget->is_null()) require_object(*budget, "budget");
-  session["budget"] = budget ? *budget : kNull;
-  session["outcome_evaluations"] = json::array();
-  session["stats"] = {{"active_seconds", 0}, {"duration_seconds", 0}};
-  session["usage"] = {
-      {"input_tokens", 0},
-      {"output_tokens", 0},
-      {"cache_read_input_tokens", 0},
-      {"cache_creation", {{"ephemeral_1h_input_tokens", 0}, {"ephemeral_5m_input_tokens", 0}}}};
-  session["created_at"] = session["updated_at"] = rfc3339(now);
-  session["archived_at"] = nullptr;
-
+  session.title = optional_string(req, "title", "", 1000);
+  session.metadata = domain::parse_metadata(domain::member_or_null(req, "metadata"), "metadata");
+  session.budget = domain::parse_budget(domain::member_or_null(req, "budget"), "budget");
+  session.created_at = session.updated_at = rfc3339(now);
   store::WriteBatch b;
-  b.put(store::Object{"session", id, "", "", false, now, 0, session});
+  b.put(store::Object{"session", id, "", "", false, now, 0, json(session)});
   json resources = json::array();
   if (const json* rs = member(req, "resources"); rs && !rs->is_null()) {
     if (!rs->is_array()) bad_request("resources must be an array");
@@ -131,7 +112,7 @@ Reply create(Services& s, Call& c) {
     for (std::size_t i = 0; i < ev->size(); ++i) {
       auto path = index_path("initial_events", i);
       json e = event_from_params((*ev)[i], path);
-      if (e["type"] != "user.message" && e["type"] != "user.define_outcome")
+      if (e["type"] != event_type::kUserMessage && e["type"] != event_type::kUserDefineOutcome)
         bad_request(path + ".type must be user.message or user.define_outcome");
       initial.push_back(std::move(e));
     }
@@ -142,8 +123,9 @@ Reply create(Services& s, Call& c) {
   for (std::size_t i = 0; i < ids.size(); ++i)
     woken.push_back({ids[i], initial[i]["type"].get<std::string>()});
   s.runner.wake(id, std::move(woken));
-  session["resources"] = std::move(resources);
-  return {200, session, nullptr};
+  json view = session;
+  view["resources"] = std::move(resources);
+  return {200, view, nullptr};
 }
 
 json view(Services& s, store::Object& o) {
@@ -173,7 +155,8 @@ Reply list(Services& s, Call& c) {
   }
   auto statuses = c.query.all("statuses");
   for (const auto& st : statuses)
-    if (st != "idle" && st != "running" && st != "rescheduling" && st != "terminated")
+    if (st != status::kIdle && st != status::kRunning && st != status::kRescheduling &&
+        st != status::kTerminated)
       bad_request("statuses must be idle, running, rescheduling or terminated");
   if (!statuses.empty()) q.filters.push_back({"status", statuses});
   // A `page` cursor is either forward ("page_...") or backward ("prev_" + forward cursor).
@@ -222,13 +205,14 @@ Reply update(Services& s, Call& c) {
     changed["metadata"] = patch_metadata(o.body["metadata"], *m, "metadata");
   if (const json* a = member(req, "agent"); a && !a->is_null()) {
     require_object(*a, "agent");
-    if (o.body["status"] == "running")
+    if (o.body["status"] == status::kRunning)
       conflict("session " + o.id + " is running", "session_running");
-    json agent = o.body["agent"];
-    if (const json* t = member(*a, "tools")) agent["tools"] = resolve_tools(*t, "agent.tools");
+    auto agent = o.body["agent"].get<domain::AgentSnapshot>();
+    if (const json* t = member(*a, "tools"))
+      agent.config.tools = domain::parse_tools(*t, "agent.tools");
     if (const json* m = member(*a, "mcp_servers"))
-      agent["mcp_servers"] = resolve_mcp_servers(*m, "agent.mcp_servers");
-    check_mcp_references(agent["tools"], agent["mcp_servers"]);
+      agent.config.mcp_servers = domain::parse_mcp_servers(*m, "agent.mcp_servers");
+    domain::check_mcp_references(agent.config);
     changed["agent"] = agent;
   }
   if (const json* bgt = member(req, "budget")) {
@@ -249,11 +233,9 @@ Reply update(Services& s, Call& c) {
   }
   b.set_field(o.id, "updated_at", rfc3339(now));
   o.body["updated_at"] = rfc3339(now);
-  json event = changed;
-  event["type"] = "session.updated";
-  event["id"] = new_id("sevt");
-  event["processed_at"] = rfc3339(now);
-  b.append_event(o.id, event["id"], "session.updated", now, event);
+  json event =
+      domain::server_event(event_type::kSessionUpdated, new_id("sevt"), rfc3339(now), changed);
+  b.append_event(o.id, event["id"], event_type::kSessionUpdated, now, event);
   check_commit(s.log.commit(std::move(b)), "session", o.id);
   return {200, view(s, o), nullptr};
 }
@@ -267,14 +249,13 @@ Reply archive(Services& s, Call& c) {
   b.set_archived(o.id);
   for (auto [k, v] : {std::pair<const char*, json>{"archived_at", rfc3339(now)},
                       {"updated_at", rfc3339(now)},
-                      {"status", "terminated"}}) {
+                      {"status", status::kTerminated}}) {
     b.set_field(o.id, k, v);
     o.body[k] = v;
   }
   std::string eid = new_id("sevt");
-  b.append_event(
-      o.id, eid, "session.status_terminated", now,
-      {{"type", "session.status_terminated"}, {"id", eid}, {"processed_at", rfc3339(now)}});
+  b.append_event(o.id, eid, event_type::kSessionStatusTerminated, now,
+                 domain::server_event(event_type::kSessionStatusTerminated, eid, rfc3339(now)));
   check_commit(s.log.commit(std::move(b)), "session", o.id);
   s.runner.close(o.id);
   o.archived = true;
@@ -287,9 +268,9 @@ Reply remove(Services& s, Call& c) {
   store::WriteBatch b;
   b.remove(o.id);
   check_commit(s.log.commit(std::move(b)), "session", o.id);
-  json deleted = {
-      {"type", "session.deleted"}, {"id", new_id("sevt")}, {"processed_at", rfc3339(now_ms())}};
-  s.log.close_session(o.id, net::sse_frame("session.deleted", deleted.dump()));
+  json deleted =
+      domain::server_event(event_type::kSessionDeleted, new_id("sevt"), rfc3339(now_ms()));
+  s.log.close_session(o.id, net::sse_frame(event_type::kSessionDeleted, deleted.dump()));
   s.runner.close(o.id);
   return {200, {{"id", o.id}, {"type", "session_deleted"}}, nullptr};
 }

@@ -1,6 +1,7 @@
 // /v1/vaults and their credentials. Credential secrets (static bearer tokens, environment
 // variable values) go to the secrets table; responses describe a credential, never its value.
 #include "runtime/api/routes.hpp"
+#include "runtime/domain/vault_credential.hpp"
 
 namespace cove::api {
 
@@ -78,58 +79,6 @@ Reply delete_vault(Services& s, Call& c) {
   return {200, {{"id", v.id}, {"type", "vault_deleted"}}, nullptr};
 }
 
-json networking(const json* v, const std::string& path) {
-  if (!v || v->is_null()) return {{"type", "unrestricted"}};
-  require_object(*v, path);
-  auto type = require_string(*v, "type", path);
-  if (type == "unrestricted") return {{"type", type}};
-  if (type != "limited") bad_request(path + ".type must be unrestricted or limited");
-  const json* hosts = member(*v, "allowed_hosts");
-  if (!hosts || !hosts->is_array()) bad_request(path + ".allowed_hosts must be an array");
-  for (std::size_t i = 0; i < hosts->size(); ++i)
-    if (!(*hosts)[i].is_string())
-      bad_request(index_path(path + ".allowed_hosts", i) + " must be a string");
-  return {{"type", type}, {"allowed_hosts", *hosts}};
-}
-
-// The response form of `auth` and the secret it carries.
-json resolve_auth(const json& auth, const json& current, std::optional<std::string>* secret) {
-  require_object(auth, "auth");
-  auto type = require_string(auth, "type", "auth");
-  bool update = !current.is_null();
-  if (update && current["type"] != type) bad_request("auth.type cannot change");
-  if (type == "static_bearer") {
-    json out = update ? current
-                      : json{{"type", type},
-                             {"mcp_server_url", require_string(auth, "mcp_server_url", "auth")}};
-    if (update)
-      *secret = optional_string(auth, "token", "auth", 16384);
-    else
-      *secret = require_string(auth, "token", "auth", 1, 16384);
-    return out;
-  }
-  if (type == "environment_variable") {
-    json out = update ? current : json{{"type", type}};
-    if (!update) out["secret_name"] = require_string(auth, "secret_name", "auth", 1, 256);
-    if (!update || member(auth, "networking"))
-      out["networking"] = networking(member(auth, "networking"), "auth.networking");
-    json loc = update ? current["injection_location"] : json{{"body", false}, {"header", true}};
-    if (const json* l = member(auth, "injection_location"); l && !l->is_null()) {
-      require_object(*l, "auth.injection_location");
-      if (auto b = optional_bool(*l, "body", "auth.injection_location")) loc["body"] = *b;
-      if (auto h = optional_bool(*l, "header", "auth.injection_location")) loc["header"] = *h;
-    }
-    out["injection_location"] = loc;
-    if (update)
-      *secret = optional_string(auth, "secret_value", "auth", 65536);
-    else
-      *secret = require_string(auth, "secret_value", "auth", 1, 65536);
-    return out;
-  }
-  bad_request(
-      "auth.type must be static_bearer or environment_variable (mcp_oauth is not supported yet)");
-}
-
 store::Object load_credential(Services& s, const std::string& vault_id, const std::string& id) {
   auto o = s.store.get(id);
   if (!o || o->kind != "credential" || o->parent != vault_id)
@@ -142,26 +91,21 @@ Reply create_credential(Services& s, Call& c) {
   if (vault.archived) bad_request("vault " + vault.id + " is archived", "vault_archived");
   const json* auth = member(c.body, "auth");
   if (!auth || auth->is_null()) bad_request("auth is required");
+  domain::VaultCredential cred;
   std::optional<std::string> secret;
-  json resolved = resolve_auth(*auth, kNull, &secret);
+  cred.auth = domain::parse_credential_auth(*auth, nullptr, &secret);
   int64_t now = now_ms();
-  std::string id = new_id("vcrd");
-  const json* md = member(c.body, "metadata");
-  auto display = optional_string(c.body, "display_name", "", 256);
-  json cred = {{"type", "vault_credential"},
-               {"id", id},
-               {"vault_id", vault.id},
-               {"auth", resolved},
-               {"display_name", display ? json(*display) : kNull},
-               {"metadata", metadata_value(md ? *md : kNull, "metadata")}};
-  cred["created_at"] = cred["updated_at"] = rfc3339(now);
-  cred["archived_at"] = nullptr;
+  std::string id = cred.id = new_id("vcrd");
+  cred.vault_id = vault.id;
+  cred.display_name = optional_string(c.body, "display_name", "", 256);
+  cred.metadata = domain::parse_metadata(domain::member_or_null(c.body, "metadata"), "metadata");
+  cred.created_at = cred.updated_at = rfc3339(now);
   store::WriteBatch b;
   b.expect(vault.id, true);
-  b.put(store::Object{"credential", id, vault.id, "", false, now, 0, cred});
+  b.put(store::Object{"credential", id, vault.id, "", false, now, 0, json(cred)});
   b.put_secret(id, *secret);
   check_commit(s.log.commit(std::move(b)), "vault", vault.id);
-  return {200, cred, nullptr};
+  return {200, json(cred), nullptr};
 }
 
 Reply list_credentials(Services& s, Call& c) {
@@ -177,16 +121,16 @@ Reply update_credential(Services& s, Call& c) {
   std::lock_guard lock(s.update_mu);
   auto cred = load_credential(s, c.params[0], c.params[1]);
   if (cred.archived) bad_request("credential " + cred.id + " is archived", "credential_archived");
+  auto typed = cred.body.get<domain::VaultCredential>();
   std::optional<std::string> secret;
   if (const json* auth = member(c.body, "auth"); auth && !auth->is_null())
-    cred.body["auth"] = resolve_auth(*auth, cred.body["auth"], &secret);
-  if (member(c.body, "display_name")) {
-    auto d = optional_string(c.body, "display_name", "", 256);
-    cred.body["display_name"] = d ? json(*d) : kNull;
-  }
+    typed.auth = domain::parse_credential_auth(*auth, &typed.auth, &secret);
+  if (member(c.body, "display_name"))
+    typed.display_name = optional_string(c.body, "display_name", "", 256);
   if (const json* m = member(c.body, "metadata"))
-    cred.body["metadata"] = patch_metadata(cred.body["metadata"], *m, "metadata");
-  cred.body["updated_at"] = rfc3339(now_ms());
+    typed.metadata = domain::patch_metadata(typed.metadata, *m, "metadata");
+  typed.updated_at = rfc3339(now_ms());
+  cred.body = typed;
   store::WriteBatch b;
   b.put(cred);
   if (secret) b.put_secret(cred.id, *secret);

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "mounts/repo_cache.hpp"
+#include "runtime/domain/event.hpp"
 #include "runtime/netproxy/egress_policy.hpp"
 #include "runtime/sessions/agent_session.hpp"
 #include "runtime/sessions/id_slot.hpp"
@@ -38,6 +39,19 @@ void make_mount_point(int workspace, const std::string& target, uid_t uid, gid_t
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot make the mount point " + target + " (" + e.what() + ")");
   }
+}
+
+// The egress proxy's policy for the environment's networking.
+netproxy::NetworkPolicy network_policy(const domain::NetworkingPolicy& networking,
+                                       bool allow_private_addresses) {
+  netproxy::NetworkPolicy policy;
+  policy.unrestricted = !networking.limited;
+  policy.allowed_hosts = networking.allowed_hosts;
+  if (networking.allow_package_managers)
+    for (const auto& h : netproxy::package_manager_hosts())
+      policy.allowed_hosts.push_back(h);
+  policy.allow_private_addresses = allow_private_addresses;
+  return policy;
 }
 
 std::string base_name(const std::string& mount_path) {
@@ -105,6 +119,16 @@ std::optional<netproxy::GitRemote> Environment::remote(const std::string& name) 
 std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Object>& resources,
                                                     const json& environment,
                                                     const StepRunner& step) {
+  std::vector<domain::Resource> typed;
+  for (const auto& r : resources)
+    typed.push_back(r.body.get<domain::Resource>());
+  return prepare(typed, domain::parse_environment_config(domain::member(environment, "config")),
+                 step);
+}
+
+std::vector<RepositoryFailure> Environment::prepare(const std::vector<domain::Resource>& resources,
+                                                    const domain::EnvironmentConfig& environment,
+                                                    const StepRunner& step) {
   const auto& config = shared_.config;
   if (config.home.empty()) throw std::runtime_error("the runner has no state directory");
   sandbox::SandboxSpec spec;
@@ -114,81 +138,13 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
   spec.identity.host_base = slot_host_base(claim_id_slot(
       config.home / "sessions", session_id_,
       [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
-  uid_t uid = spec.identity.host_uid();
-  gid_t gid = spec.identity.host_gid();
-
   fs::path session_dir = config.home / "sessions" / session_id_;
-  fs::path workspace_dir = session_dir / "workspace";
-  UniqueFd workspace = open_workspace(session_dir, uid, gid);
-  spec.binds.push_back({workspace_dir.string(), "/workspace", false});
+  UniqueFd workspace =
+      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
+  spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
 
-  std::vector<RepositoryFailure> failures;
-  std::set<std::string> names;
-  int index = 0;
-  for (const auto& r : resources) {
-    if (r.body.value("type", "") != "github_repository") continue;
-    std::string url = r.body.value("url", "");
-    std::string mount_path = r.body.value("mount_path", "");
-    Checkout c;
-    c.resource_id = r.id;
-    c.url = url;
-    c.name = base_name(mount_path);
-    while (!names.insert(c.name).second)
-      c.name += "-" + std::to_string(++index);
-    // Stable per resource, and unique even when another repository of the session failed.
-    c.checkout_id = session_id_ + "-" + r.id;
-    mounts::CheckoutRequest req;
-    req.session_id = c.checkout_id;
-    req.repo.url = url;
-    const json checkout = r.body.value("checkout", json());
-    if (checkout.is_object()) {
-      if (checkout.value("type", "") == "branch") req.repo.branch = checkout.value("name", "");
-      if (checkout.value("type", "") == "commit") req.repo.commit = checkout.value("sha", "");
-    }
-    if (auto token = shared_.log.store().secret(r.id)) req.repo.token = *token;
-    req.mount_path = mount_path;
-    req.owner = {uid, gid};
-    try {
-      if (auto why = netproxy::runtime_target_refusal(url, config.targets()))
-        throw mounts::RepoError(mounts::RepoErrorKind::clone, url, *why);
-      step("repository", url, [&] {
-        // A checkout under this id can only be a leftover of a daemon that died (this
-        // session's last environment released its own): start afresh, as after a clean restart.
-        shared_.repos().release(c.checkout_id);
-        if (mount_path.rfind("/workspace/", 0) == 0)
-          make_mount_point(workspace.get(), mount_path, uid, gid);
-        auto result = shared_.repos().checkout(req);
-        checkouts_.push_back(c);
-        // git inside the sandbox talks to the git proxy; the runtime adds the token.
-        mounts::set_remote_url(
-            result.host_dir, "origin",
-            "http://127.0.0.1:" + std::to_string(netproxy::kGitPort) + "/" + c.name + ".git",
-            req.owner);
-        for (const auto& m : result.plan.entries)
-          spec.binds.push_back({m.source.string(), m.target, m.read_only});
-      });
-    } catch (const mounts::RepoError& e) {
-      failures.push_back(
-          {url, "repository_" + std::string(mounts::to_string(e.kind())) + "_error", e.what()});
-    } catch (const std::exception& e) {
-      failures.push_back({url, "repository_checkout_error", e.what()});
-    }
-  }
-  // With a single repository, work in it.
-  if (checkouts_.size() == 1)
-    for (const auto& r : resources)
-      if (r.id == checkouts_[0].resource_id) workdir_ = r.body.value("mount_path", workdir_);
-
-  const json networking = environment.value("config", json::object())
-                              .value("networking", json{{"type", "unrestricted"}});
-  policy_.unrestricted = networking.value("type", "unrestricted") != "limited";
-  for (const auto& h : networking.value("allowed_hosts", json::array()))
-    if (h.is_string()) policy_.allowed_hosts.push_back(h.get<std::string>());
-  if (networking.value("allow_package_managers", false))
-    for (const auto& h : netproxy::package_manager_hosts())
-      policy_.allowed_hosts.push_back(h);
-  policy_.allow_private_addresses = config.egress_allow_private;
-
+  auto failures = mount_repositories(resources, spec, workspace.get(), step);
+  policy_ = network_policy(environment.networking, config.egress_allow_private);
   step("sandbox", spec.name, [&] { sandbox_ = sandbox::Sandbox::start(spec); });
   step("network", "egress and git proxies", [&] {
     auto& proxies = shared_.proxies();
@@ -204,6 +160,73 @@ std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Obj
     shell_->start();
   });
   return failures;
+}
+
+std::vector<RepositoryFailure> Environment::mount_repositories(
+    const std::vector<domain::Resource>& resources, sandbox::SandboxSpec& spec, int workspace,
+    const StepRunner& step) {
+  std::vector<RepositoryFailure> failures;
+  std::set<std::string> names;
+  int index = 0;
+  for (const auto& r : resources) {
+    const auto* repo = r.repository();
+    if (!repo) continue;
+    Checkout c;
+    c.resource_id = r.id;
+    c.url = repo->url;
+    c.name = base_name(r.mount_path);
+    while (!names.insert(c.name).second)
+      c.name += "-" + std::to_string(++index);
+    // Stable per resource, and unique even when another repository of the session failed.
+    c.checkout_id = session_id_ + "-" + r.id;
+    try {
+      if (auto why = netproxy::runtime_target_refusal(repo->url, shared_.config.targets()))
+        throw mounts::RepoError(mounts::RepoErrorKind::clone, repo->url, *why);
+      mount_repository(r, std::move(c), spec, workspace, step);
+    } catch (const mounts::RepoError& e) {
+      failures.push_back(
+          {repo->url, domain::repository_error_type(mounts::to_string(e.kind())), e.what()});
+    } catch (const std::exception& e) {
+      failures.push_back({repo->url, domain::session_error::kRepositoryCheckout, e.what()});
+    }
+  }
+  // With a single repository, work in it.
+  if (checkouts_.size() == 1)
+    for (const auto& r : resources)
+      if (r.id == checkouts_[0].resource_id) workdir_ = r.mount_path;
+  return failures;
+}
+
+void Environment::mount_repository(const domain::Resource& r, Checkout c,
+                                   sandbox::SandboxSpec& spec, int workspace,
+                                   const StepRunner& step) {
+  const auto& repo = *r.repository();
+  mounts::CheckoutRequest req;
+  req.session_id = c.checkout_id;
+  req.repo.url = repo.url;
+  if (repo.checkout && repo.checkout->kind == domain::RepositoryCheckout::Kind::branch)
+    req.repo.branch = repo.checkout->ref;
+  if (repo.checkout && repo.checkout->kind == domain::RepositoryCheckout::Kind::commit)
+    req.repo.commit = repo.checkout->ref;
+  if (auto token = shared_.log.store().secret(r.id)) req.repo.token = *token;
+  req.mount_path = r.mount_path;
+  req.owner = {spec.identity.host_uid(), spec.identity.host_gid()};
+  step("repository", repo.url, [&] {
+    // A checkout under this id can only be a leftover of a daemon that died (this
+    // session's last environment released its own): start afresh, as after a clean restart.
+    shared_.repos().release(c.checkout_id);
+    if (r.mount_path.rfind("/workspace/", 0) == 0)
+      make_mount_point(workspace, r.mount_path, req.owner.uid, req.owner.gid);
+    auto result = shared_.repos().checkout(req);
+    checkouts_.push_back(c);
+    // git inside the sandbox talks to the git proxy; the runtime adds the token.
+    mounts::set_remote_url(
+        result.host_dir, "origin",
+        "http://127.0.0.1:" + std::to_string(netproxy::kGitPort) + "/" + c.name + ".git",
+        req.owner);
+    for (const auto& m : result.plan.entries)
+      spec.binds.push_back({m.source.string(), m.target, m.read_only});
+  });
 }
 
 }  // namespace cove::sessions

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/domain/environment.hpp"
+#include "runtime/domain/resource.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/tools/tools.hpp"
@@ -41,6 +43,11 @@ class Environment {
 
   // Builds everything. Repository failures are returned (the rest goes on); a sandbox that
   // cannot be built throws (never run unsandboxed).
+  std::vector<RepositoryFailure> prepare(const std::vector<domain::Resource>& resources,
+                                         const domain::EnvironmentConfig& environment,
+                                         const StepRunner& step);
+  // The same from the stored bodies (the session's resource objects and its environment,
+  // an empty object when that was deleted); a body that does not parse throws.
   std::vector<RepositoryFailure> prepare(const std::vector<store::Object>& resources,
                                          const json& environment, const StepRunner& step);
 
@@ -61,6 +68,12 @@ class Environment {
     std::string checkout_id;
   };
   std::optional<netproxy::GitRemote> remote(const std::string& name);
+  // Checks the repositories out and adds their binds to `spec`; failures are returned.
+  std::vector<RepositoryFailure> mount_repositories(const std::vector<domain::Resource>& resources,
+                                                    sandbox::SandboxSpec& spec, int workspace,
+                                                    const StepRunner& step);
+  void mount_repository(const domain::Resource& resource, Checkout checkout,
+                        sandbox::SandboxSpec& spec, int workspace, const StepRunner& step);
 
   RunnerShared& shared_;
   std::string session_id_;

@@ -4,6 +4,7 @@
 #include "base/random.hpp"
 #include "mounts/repo_cache.hpp"
 #include "net/url.hpp"
+#include "runtime/domain/event.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/agent_session.hpp"
 
@@ -31,15 +32,14 @@ netproxy::ProxyService& RunnerShared::proxies() {
 namespace {
 
 using json = nlohmann::json;
+namespace status = domain::session_status;
 
-// A server-originated event: id, type, processed_at now, plus `extra` fields.
+// Appends a server event of `type` with `fields`, processed now.
 void append(store::WriteBatch& batch, const std::string& session_id, const std::string& type,
-            int64_t now, json extra = json::object()) {
-  extra["type"] = type;
-  extra["id"] = new_id("sevt");
-  extra["processed_at"] = rfc3339(now);
-  std::string id = extra["id"];
-  batch.append_event(session_id, id, type, now, std::move(extra));
+            int64_t now, json fields = json::object()) {
+  std::string id = new_id("sevt");
+  batch.append_event(session_id, id, type, now,
+                     domain::server_event(type, id, rfc3339(now), std::move(fields)));
 }
 
 }  // namespace
@@ -122,7 +122,7 @@ int SessionRunner::recover_after_restart() {
   store::ObjectQuery q;
   q.kind = "session";
   q.include_archived = false;
-  q.filters.push_back({"status", {"running", "rescheduling"}});
+  q.filters.push_back({"status", {status::kRunning, status::kRescheduling}});
   q.limit = 500;
   int recovered = 0;
   for (;;) {
@@ -131,17 +131,15 @@ int SessionRunner::recover_after_restart() {
     for (const auto& s : sessions) {
       int64_t now = now_ms();
       store::WriteBatch b;
-      b.set_field(s.id, "status", "idle");
+      b.set_field(s.id, "status", status::kIdle);
       b.set_field(s.id, "updated_at", rfc3339(now));
-      append(b, s.id, "session.error", now,
-             {{"error",
-               {{"type", "unknown_error"},
-                {"message",
-                 "cove restarted while this session was running; the turn in progress was "
-                 "abandoned"},
-                {"retry_status", {{"type", "exhausted"}}}}}});
-      append(b, s.id, "session.status_idle", now,
-             {{"stop_reason", {{"type", "retries_exhausted"}}}, {"stop_details", nullptr}});
+      append(b, s.id, domain::event_type::kSessionError, now,
+             domain::session_error_fields(domain::session_error::kUnknown,
+                                          "cove restarted while this session was running; the "
+                                          "turn in progress was abandoned",
+                                          domain::session_error::kExhausted));
+      append(b, s.id, domain::event_type::kSessionStatusIdle, now,
+             domain::idle_fields({{"type", domain::stop_reason::kRetriesExhausted}}));
       if (log_.commit(std::move(b)).status == store::Status::ok) ++recovered;
     }
     if (!more || sessions.empty()) break;

@@ -41,11 +41,11 @@ TEST(Validation, MessagesNameTheField) {
   try {
     require_string(body, "name", "resources[0]");
     FAIL();
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status, 400);
+  } catch (const cove::domain::FieldError& e) {
+    EXPECT_EQ(e.path, "resources[0].name");
     EXPECT_STREQ(e.what(), "resources[0].name must be a string, got a number");
   }
-  EXPECT_THROW(metadata_value({{"k", 1}}, "metadata"), ApiError);
+  EXPECT_THROW(metadata_value({{"k", 1}}, "metadata"), cove::domain::FieldError);
   auto patched = patch_metadata({{"a", "1"}, {"b", "2"}}, {{"a", nullptr}, {"c", "3"}}, "metadata");
   EXPECT_EQ(patched, (nlohmann::json{{"b", "2"}, {"c", "3"}}));
 }

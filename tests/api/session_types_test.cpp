@@ -12,8 +12,7 @@ std::string refusal(const json& params) {
   try {
     resource_from_params(params, "resources[0]", "sesrsc_1", 0, &token);
     return "";
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status, 400);
+  } catch (const domain::FieldError& e) {
     return e.what();
   }
 }
