@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { coveBin, tempDir, startProcess, stopProcess } from '../support/process.mjs';
 
 export { removeDir, stopProcess } from '../support/process.mjs';
+export { collect } from '../support/events.mjs';
 
 // A scripted model whose every turn just ends (the API tests are about the API, not the agent).
 export const endTurnScript = join(dirname(fileURLToPath(import.meta.url)), 'end_turn_script.json');
@@ -33,12 +34,3 @@ export function client(server, bodies = []) {
   });
 }
 
-// Collects stream events until `until(events)` is true or the stream ends.
-export async function collect(stream, until = () => false) {
-  const events = [];
-  for await (const ev of stream) {
-    events.push(ev);
-    if (until(events)) break;
-  }
-  return events;
-}

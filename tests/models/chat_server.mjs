@@ -15,17 +15,7 @@
 // Control: POST /_control/turns {turns}, GET /_control/requests (as in model_server.mjs).
 // Command line: node tests/models/chat_server.mjs [--script FILE] [--port N] [--api-key KEY];
 // prints "PORT <n>" once listening.
-import { isObject, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
-
-function split(text, pieces = 3) {
-  const chars = Array.from(text);
-  const out = [];
-  for (let i = 0; i < pieces; i++) {
-    const part = chars.slice(Math.floor(chars.length * i / pieces), Math.floor(chars.length * (i + 1) / pieces)).join('');
-    if (part) out.push(part);
-  }
-  return out;
-}
+import { isObject, split, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
 
 const FINISH = { end_turn: 'stop', tool_use: 'tool_calls', max_tokens: 'length', refusal: 'content_filter',
   stop_sequence: 'stop' };

@@ -24,7 +24,7 @@
 //
 // Command line: node tests/models/model_server.mjs --script FILE [--port N] [--api-key KEY]
 //   [--verbose]; prints "PORT <n>" on stdout once listening.
-import { isObject, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
+import { isObject, split, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
 
 const TURN_KEYS = new Set(['content', 'stop_reason', 'usage', 'error', 'delay_ms', 'chunk_delay_ms',
   'cut_after', 'end_after', 'stall_after', 'comment']);
@@ -225,18 +225,6 @@ const ERROR_TYPES = { 400: 'invalid_request_error', 401: 'authentication_error',
 
 function errorType(status) {
   return ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
-}
-
-// `text` in up to `pieces` parts, never splitting a character.
-function split(text, pieces = 3) {
-  const chars = Array.from(text);
-  if (chars.length === 0) return [];
-  const out = [];
-  for (let i = 0; i < pieces; i++) {
-    const part = chars.slice(Math.floor(chars.length * i / pieces), Math.floor(chars.length * (i + 1) / pieces)).join('');
-    if (part) out.push(part);
-  }
-  return out;
 }
 
 function estimateTokens(value) {

@@ -10,6 +10,18 @@ export function isObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+// `text` in up to `pieces` parts, never splitting a character.
+export function split(text, pieces = 3) {
+  const chars = Array.from(text);
+  if (chars.length === 0) return [];
+  const out = [];
+  for (let i = 0; i < pieces; i++) {
+    const part = chars.slice(Math.floor(chars.length * i / pieces), Math.floor(chars.length * (i + 1) / pieces)).join('');
+    if (part) out.push(part);
+  }
+  return out;
+}
+
 // Breaks the connection mid-body: what was written still arrives, the body never ends.
 export function cut(res) {
   const socket = res.socket;

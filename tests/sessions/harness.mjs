@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { coveBin, tempDir, removeDir, startProcess, stopProcess } from '../support/process.mjs';
+import { collect } from '../support/events.mjs';
 
-export { coveBin, tempDir, startProcess, stopProcess };
+export { coveBin, tempDir, startProcess, stopProcess, collect };
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export async function freePort() {
@@ -79,16 +80,6 @@ export async function startEverything() {
     join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp',
   ], { env: { PORT: String(port) }, ready: /listening on port/i });
   return { ...p, url: `http://127.0.0.1:${port}/mcp`, stop: () => stopProcess(p.proc) };
-}
-
-// Events of the session's stream until `until(events)` holds (previews included).
-export async function collect(stream, until) {
-  const events = [];
-  for await (const ev of stream) {
-    events.push(ev);
-    if (until(events)) break;
-  }
-  return events;
 }
 
 export const idleCount = (n) => (evs) => evs.filter((e) => e.type === 'session.status_idle').length >= n;
