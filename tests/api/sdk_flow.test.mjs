@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { startServer, client, collect, removeHome } from './harness.mjs';
+import { startServer, client, collect, removeDir } from './harness.mjs';
 
 let server;
 const bodies = [];
@@ -14,7 +14,7 @@ before(async () => {
 });
 after(async () => {
   await server.stop();
-  removeHome(server.home);
+  removeDir(server.home);
 });
 
 async function seedAgent(name = 'Seed Agent') {

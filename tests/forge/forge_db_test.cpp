@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "runtime/forge/forge_home.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::forge {
 namespace {
@@ -15,17 +16,9 @@ namespace fs = std::filesystem;
 
 class ForgeHomeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cove-forge-home-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    home_ = std::make_unique<ForgeHome>(dir_);
-  }
-  void TearDown() override {
-    home_.reset();
-    fs::remove_all(dir_);
-  }
-  fs::path dir_;
+  void SetUp() override { home_ = std::make_unique<ForgeHome>(dir_); }
+  cove::test::TempDir tmp_{"cove-forge-home"};
+  fs::path dir_ = tmp_.path();
   std::unique_ptr<ForgeHome> home_;
 };
 

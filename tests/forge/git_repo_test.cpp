@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace cove::forge {
 namespace {
 
@@ -17,22 +19,16 @@ namespace fs = std::filesystem;
 class ForgeGitRepo : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cove-forge-git-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     GitRepo::create_bare(dir_ / "r.git", "main");
     repo_ = std::make_unique<GitRepo>(dir_ / "r.git");
-  }
-  void TearDown() override {
-    repo_.reset();
-    fs::remove_all(dir_);
   }
   std::string commit(const std::string& parent, std::vector<FileWrite> writes,
                      const std::string& msg = "change") {
     return repo_->commit_changes(parent, writes, msg, me_);
   }
 
-  fs::path dir_;
+  cove::test::TempDir tmp_{"cove-forge-git"};
+  fs::path dir_ = tmp_.path();
   std::unique_ptr<GitRepo> repo_;
   Identity me_{"Tester", "tester@example.com"};
 };

@@ -1,44 +1,16 @@
 // Starts `cove forge` on a free loopback port with a fresh home, and runs the admin CLI and
 // the git CLI against it, for the forge's integration tests.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { coveBin, tempDir, removeDir, startProcess, stopProcess } from '../support/process.mjs';
 
-export const coveBin = process.env.COVE_BIN;
-if (!coveBin) throw new Error('COVE_BIN must name the cove binary');
-
-export function tempDir(prefix = 'cove-forge-test-') {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { coveBin, tempDir, removeDir };
 
 // Resolves once the forge prints its address.
-export function startForge({ home = tempDir() } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(coveBin, ['forge', '--home', home, '--listen', '127.0.0.1:0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stderr.on('data', (d) => (err += d));
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        proc.removeAllListeners('exit');
-        resolve({ proc, home, url: m[1], output: () => out + err, stop: () => stop(proc) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`cove forge exited (${code}): ${out}${err}`)));
-  });
-}
-
-export function stop(proc) {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.on('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
+export async function startForge({ home = tempDir('cove-forge-test-') } = {}) {
+  const { proc, match, output } = await startProcess(coveBin, ['forge', '--home', home, '--listen', '127.0.0.1:0']);
+  return { proc, home, url: match[1], output, stop: () => stopProcess(proc) };
 }
 
 // `cove forge --home HOME ARGS…`; returns stdout (throws with stderr on failure).
@@ -92,10 +64,6 @@ export function withToken(url, token) {
   u.username = 'x';
   u.password = token;
   return u.toString();
-}
-
-export function removeDir(dir) {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 export function percentile(values, p) {

@@ -5,30 +5,30 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <thread>
 
 #include "runtime/forge/forge.hpp"
 #include "runtime/forge/forge_home.hpp"
 #include "runtime/forge/git_repo.hpp"
+#include "tests/support/shell.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::forge {
 namespace {
 
 namespace fs = std::filesystem;
 
+// The git CLI with no user configuration and no prompts; returns its exit code.
 int sh(const std::string& command) {
-  int rc = std::system(("GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 HOME=/nonexistent " + command +
-                        " >/dev/null 2>&1")
-                           .c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::string output;
+  return cove::test::sh_status(
+      "GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 HOME=/nonexistent " + command, &output);
 }
 
 TEST(ForgeInProcess, ServesWhileAdministered) {
-  std::string tmpl = (fs::temp_directory_path() / "cove-forge-inproc-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  fs::path dir = tmpl;
+  cove::test::TempDir tmp("cove-forge-inproc");
+  const fs::path& dir = tmp.path();
   fs::create_directories(dir / "src");
   std::ofstream(dir / "src" / "hello.txt") << "hello\n";
 
@@ -89,7 +89,6 @@ TEST(ForgeInProcess, ServesWhileAdministered) {
 
   forge.stop();
   server.join();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,11 +9,11 @@
 
 #include "mcp/client.hpp"
 #include "tests/mcp/mcp_peers.hpp"
-#include "tests/net/run_task.hpp"
+#include "tests/support/block_on.hpp"
 
 using namespace cove::mcp;
+using cove::test::block_on;
 using cove::test::NodePeer;
-using cove::test::run_task;
 using namespace std::chrono_literals;
 
 namespace {
@@ -32,11 +32,11 @@ class Everything : public ::testing::Test {
   }
   std::unique_ptr<Client> connected(ServerConfig cfg = {}) {
     auto c = make(std::move(cfg));
-    run_task(ctx, c->connect());
+    block_on(ctx, c->connect());
     return c;
   }
   ToolResult call(Client& c, std::string tool, json args, CallOptions opts = {}) {
-    return run_task(ctx, c.call_tool(std::move(tool), std::move(args), std::move(opts)));
+    return block_on(ctx, c.call_tool(std::move(tool), std::move(args), std::move(opts)));
   }
 
   boost::asio::io_context ctx;
@@ -50,8 +50,8 @@ TEST_F(Everything, InitializeNegotiatesLatestAndKeepsSession) {
   EXPECT_TRUE(c->server().tools_list_changed());
   EXPECT_FALSE(c->session_id().empty());
   EXPECT_FALSE(c->server().legacy_sse_transport);
-  run_task(ctx, c->ping());
-  run_task(ctx, c->close());
+  block_on(ctx, c->ping());
+  block_on(ctx, c->close());
   EXPECT_TRUE(c->session_id().empty());
 }
 
@@ -72,7 +72,7 @@ TEST_F(Everything, UnknownRevisionAnsweredWithLatest) {
 
 TEST_F(Everything, ListsEveryTool) {
   auto c = connected();
-  auto tools = run_task(ctx, c->list_tools());
+  auto tools = block_on(ctx, c->list_tools());
   ASSERT_GE(tools.size(), 13u);
   bool echo = false;
   for (const auto& t : tools) {
@@ -131,7 +131,7 @@ TEST_F(Everything, ToolErrorsAndProtocolErrors) {
   EXPECT_TRUE(missing.is_error);
   EXPECT_NE(missing.text().find("no-such-tool"), std::string::npos);
   try {
-    run_task(ctx, c->request("foo/bar", json::object()));
+    block_on(ctx, c->request("foo/bar", json::object()));
     FAIL() << "unknown method accepted";
   } catch (const McpError& e) {
     EXPECT_EQ(e.kind(), McpError::Kind::protocol);
@@ -236,7 +236,7 @@ TEST_F(Everything, ConcurrentCallsOnOneClient) {
     }
     co_return std::pair{fast_text, slow_text};
   };
-  auto [fast, slow] = run_task(ctx, both());
+  auto [fast, slow] = block_on(ctx, both());
   EXPECT_EQ(fast, "Echo: fast");
   EXPECT_NE(slow.find("completed"), std::string::npos);
 }
@@ -247,16 +247,16 @@ TEST(EverythingLegacySse, FallsBackToHttpPlusSse) {
   ServerConfig cfg;
   cfg.url = peer->url("/sse");
   Client c(ctx.get_executor(), cfg);
-  auto info = run_task(ctx, c.connect());
+  auto info = block_on(ctx, c.connect());
   EXPECT_TRUE(info.legacy_sse_transport);
   EXPECT_TRUE(is_supported_protocol_version(info.protocol_version));
-  EXPECT_GE(run_task(ctx, c.list_tools()).size(), 13u);
-  EXPECT_EQ(run_task(ctx, c.call_tool("echo", {{"message", "old transport"}})).text(),
+  EXPECT_GE(block_on(ctx, c.list_tools()).size(), 13u);
+  EXPECT_EQ(block_on(ctx, c.call_tool("echo", {{"message", "old transport"}})).text(),
             "Echo: old transport");
   std::vector<Progress> seen;
   CallOptions opts;
   opts.on_progress = [&](const Progress& p) { seen.push_back(p); };
-  run_task(ctx,
+  block_on(ctx,
            c.call_tool("trigger-long-running-operation", {{"duration", 1}, {"steps", 2}}, opts));
   EXPECT_EQ(seen.size(), 2u);
 }

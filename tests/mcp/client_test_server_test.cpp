@@ -8,11 +8,11 @@
 
 #include "mcp/client.hpp"
 #include "tests/mcp/mcp_peers.hpp"
-#include "tests/net/run_task.hpp"
+#include "tests/support/block_on.hpp"
 
 using namespace cove::mcp;
+using cove::test::block_on;
 using cove::test::NodePeer;
-using cove::test::run_task;
 using namespace std::chrono_literals;
 
 namespace {
@@ -27,11 +27,11 @@ class TestServer : public ::testing::Test {
   }
   std::unique_ptr<Client> connected(ServerConfig cfg = {}) {
     auto c = make(std::move(cfg));
-    run_task(ctx, c->connect());
+    block_on(ctx, c->connect());
     return c;
   }
   ToolResult call(Client& c, std::string tool, json args = json::object(), CallOptions o = {}) {
-    return run_task(ctx, c.call_tool(std::move(tool), std::move(args), std::move(o)));
+    return block_on(ctx, c.call_tool(std::move(tool), std::move(args), std::move(o)));
   }
   // Runs the io_context until `done()` or the time is up.
   void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -43,7 +43,7 @@ class TestServer : public ::testing::Test {
         co_await t.async_wait(boost::asio::use_awaitable);
       }
     };
-    run_task(ctx, wait());
+    block_on(ctx, wait());
   }
 
   std::unique_ptr<NodePeer> peer;
@@ -53,16 +53,16 @@ class TestServer : public ::testing::Test {
 TEST_F(TestServer, FollowsCursorsAcrossPages) {
   start({"PAGE=3"});
   auto c = connected();
-  auto first = run_task(ctx, c->list_tools_page(std::nullopt));
+  auto first = block_on(ctx, c->list_tools_page(std::nullopt));
   EXPECT_EQ(first.tools.size(), 3u);
   ASSERT_TRUE(first.next_cursor.has_value());
-  auto all = run_task(ctx, c->list_tools());
+  auto all = block_on(ctx, c->list_tools());
   ASSERT_EQ(all.size(), 11u);  // 4 pages of 3, 3, 3 and 2
   EXPECT_EQ(all.front().name, "add");
   EXPECT_EQ(all.back().name, "ping_client");
   EXPECT_EQ(all.front().output_schema["properties"]["sum"]["type"], "number");
   try {
-    run_task(ctx, c->list_tools_page(std::string("bm9wZQ==")));
+    block_on(ctx, c->list_tools_page(std::string("bm9wZQ==")));
     FAIL() << "bad cursor accepted";
   } catch (const McpError& e) {
     EXPECT_EQ(e.code(), -32602);
@@ -115,7 +115,7 @@ TEST_F(TestServer, MissingTokenIs401NamingTheServer) {
   start({"TOKEN=s3cret-token"});
   auto c = make();
   try {
-    run_task(ctx, c->connect());
+    block_on(ctx, c->connect());
     FAIL() << "no auth error";
   } catch (const McpError& e) {
     std::string what = e.what();
@@ -133,7 +133,7 @@ TEST_F(TestServer, WrongTokenIsNeverEchoed) {
   cfg.bearer_token = "wrong-token-value";
   auto c = make(cfg);
   try {
-    run_task(ctx, c->connect());
+    block_on(ctx, c->connect());
     FAIL();
   } catch (const McpError& e) {
     EXPECT_EQ(e.kind(), McpError::Kind::auth);
@@ -147,7 +147,7 @@ TEST_F(TestServer, InsufficientScopeIs403) {
   cfg.bearer_token = "readonly";
   auto c = make(cfg);
   try {
-    run_task(ctx, c->connect());
+    block_on(ctx, c->connect());
     FAIL();
   } catch (const McpError& e) {
     EXPECT_EQ(e.code(), 403);
@@ -173,11 +173,11 @@ TEST_F(TestServer, ListChangedThenRelist) {
   auto c = connected();
   int changes = 0;
   c->on_tools_changed([&] { ++changes; });
-  auto before = run_task(ctx, c->list_tools()).size();
+  auto before = block_on(ctx, c->list_tools()).size();
   call(*c, "grow");
   run_until([&] { return changes > 0; }, 3s);
   ASSERT_EQ(changes, 1);
-  auto after = run_task(ctx, c->list_tools());
+  auto after = block_on(ctx, c->list_tools());
   EXPECT_EQ(after.size(), before + 1);
   EXPECT_EQ(call(*c, after.back().name).text(), after.back().name);
 }
@@ -186,9 +186,9 @@ TEST_F(TestServer, StatelessJsonServer) {
   start({"MODE=stateless", "JSON=1"});
   auto c = connected();
   EXPECT_TRUE(c->session_id().empty());
-  EXPECT_EQ(run_task(ctx, c->list_tools()).size(), 11u);
+  EXPECT_EQ(block_on(ctx, c->list_tools()).size(), 11u);
   EXPECT_EQ(call(*c, "add", {{"a", 20}, {"b", 22}}).text(), R"({"sum":42})");
-  run_task(ctx, c->close());
+  block_on(ctx, c->close());
 }
 
 TEST_F(TestServer, StatelessSseServerWithProgress) {
@@ -218,7 +218,7 @@ TEST_F(TestServer, GithubLikeStatelessServerWithoutGetOrDelete) {
   EXPECT_EQ(call(*c, "add", {{"a", 1}, {"b", 1}}).text(), R"({"sum":2})");
   run_until([] { return false; }, 100ms);
   EXPECT_EQ(call(*c, "add", {{"a", 2}, {"b", 2}}).text(), R"({"sum":4})");
-  run_task(ctx, c->close());
+  block_on(ctx, c->close());
 }
 
 TEST_F(TestServer, StatefulJsonReplies) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/net/node_peer.hpp"
+#include "tests/support/node_peer.hpp"
 
 namespace cove::test {
 

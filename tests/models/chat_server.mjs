@@ -15,23 +15,7 @@
 // Control: POST /_control/turns {turns}, GET /_control/requests (as in model_server.mjs).
 // Command line: node tests/models/chat_server.mjs [--script FILE] [--port N] [--api-key KEY];
 // prints "PORT <n>" once listening.
-import http from 'node:http';
-import fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
-
-function isObject(v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function split(text, pieces = 3) {
-  const chars = Array.from(text);
-  const out = [];
-  for (let i = 0; i < pieces; i++) {
-    const part = chars.slice(Math.floor(chars.length * i / pieces), Math.floor(chars.length * (i + 1) / pieces)).join('');
-    if (part) out.push(part);
-  }
-  return out;
-}
+import { isObject, split, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
 
 const FINISH = { end_turn: 'stop', tool_use: 'tool_calls', max_tokens: 'length', refusal: 'content_filter',
   stop_sequence: 'stop' };
@@ -111,32 +95,14 @@ function turnChunks(turn, number, includeUsage) {
   return out;
 }
 
-// Breaks the connection mid-body: what was written still arrives, the body never ends.
-function cut(res) {
-  const socket = res.socket;
-  if (!socket) return;
-  socket.end();
-  setTimeout(() => socket.destroy(), 50).unref();
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const parts = [];
-    req.on('data', c => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function sendError(res, status, message, type = 'invalid_request_error') {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message, type, code: status } }));
 }
 
 export async function startChatServer({ turns = [], port = 0, apiKey = null } = {}) {
-  const state = { turns: [...turns], played: 0 };
-  const requests = [];
-  const headers = [];
+  const script = new Script(turns);
+  const { requests, headers } = script;
 
   async function completions(req, res) {
     let closed = false;
@@ -144,16 +110,15 @@ export async function startChatServer({ turns = [], port = 0, apiKey = null } = 
     const text = await readBody(req);
     let body;
     try { body = JSON.parse(text); } catch { body = text; }
-    requests.push(body);
-    headers.push({ ...req.headers });
+    script.record(req, body);
     if (apiKey !== null && req.headers.authorization !== `Bearer ${apiKey}`)
       return sendError(res, 401, 'Incorrect API key provided', 'invalid_api_key');
     const problem = checkChatRequest(body);
     if (problem) return sendError(res, 400, problem);
-    if (state.played >= state.turns.length)
-      return sendError(res, 400, `chat_server: the script has ${state.turns.length} turns and all were played`);
-    const turn = state.turns[state.played++];
-    const number = state.played;
+    const turn = script.next();
+    if (turn === undefined)
+      return sendError(res, 400, `chat_server: the script has ${script.turns.length} turns and all were played`);
+    const number = script.played;
     if (turn.delay_ms) {
       await new Promise(resolve => {
         const t = setTimeout(resolve, turn.delay_ms);
@@ -178,60 +143,26 @@ export async function startChatServer({ turns = [], port = 0, apiKey = null } = 
     res.end();
   }
 
-  async function control(req, res, path) {
-    if (req.method === 'POST' && path === '/_control/turns') {
-      const body = JSON.parse(await readBody(req));
-      state.turns = [...(Array.isArray(body) ? body : body.turns)];
-      state.played = 0;
-      requests.length = 0;
-      headers.length = 0;
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turns: state.turns.length }));
-    }
-    if (req.method === 'GET' && path === '/_control/requests')
-      return res.writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ played: state.played, requests, headers }));
-    sendError(res, 404, `no control endpoint ${req.method} ${path}`);
-  }
-
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url, 'http://localhost').pathname;
-    const work = req.method === 'POST' && path === '/v1/chat/completions' ? completions(req, res)
-      : path.startsWith('/_control/') ? control(req, res, path)
-        : Promise.resolve(sendError(res, 404, `${req.method} ${path} is not served here`));
-    work.catch(err => { if (!res.headersSent) sendError(res, 400, `chat_server: ${err.message}`); else res.destroy(); });
+  const server = await serveScript({
+    name: 'chat_server', port, script,
+    route: (method, path) => (method === 'POST' && path === '/v1/chat/completions' ? completions : null),
+    sendError: (res, status, message) => sendError(res, status, message),
   });
-  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve); });
-  const actual = server.address().port;
   return {
-    url: `http://127.0.0.1:${actual}/v1`,
-    port: actual,
+    url: `http://127.0.0.1:${server.port}/v1`,
+    port: server.port,
     requests,
     headers,
-    get played() { return state.played; },
-    close() {
-      server.closeAllConnections();
-      return new Promise(resolve => server.close(() => resolve()));
-    },
+    get played() { return script.played; },
+    close: () => server.close(),
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = { port: 0, script: null, apiKey: null };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--script') args.script = argv[++i];
-    else if (argv[i] === '--port') args.port = Number(argv[++i]);
-    else if (argv[i] === '--api-key') args.apiKey = argv[++i];
-    else { console.error(`chat_server: unknown argument '${argv[i]}'`); process.exit(2); }
-  }
-  const text = args.script ? fs.readFileSync(args.script, 'utf8') : '';
-  const turns = !text.trim() ? [] : (() => {
-    try { const whole = JSON.parse(text); return Array.isArray(whole) ? whole : whole.turns ?? [whole]; }
-    catch { return text.split('\n').filter(l => l.trim()).map(l => JSON.parse(l)); }
-  })();
-  const server = await startChatServer({ turns, port: args.port, apiKey: args.apiKey });
-  console.log(`PORT ${server.port}`);
-  const stop = () => server.close().then(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+// The script file: one JSON document (a turn, an array of turns, or {turns}), or JSON lines.
+function parseScript(text) {
+  if (!text.trim()) return [];
+  try { const whole = JSON.parse(text); return Array.isArray(whole) ? whole : whole.turns ?? [whole]; }
+  catch { return text.split('\n').filter(l => l.trim()).map(l => JSON.parse(l)); }
 }
+
+if (isMain(import.meta.url)) await runCommandLine({ name: 'chat_server', parseScript, start: startChatServer });

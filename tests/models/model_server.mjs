@@ -24,9 +24,7 @@
 //
 // Command line: node tests/models/model_server.mjs --script FILE [--port N] [--api-key KEY]
 //   [--verbose]; prints "PORT <n>" on stdout once listening.
-import http from 'node:http';
-import fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isObject, split, cut, readBody, Script, serveScript, isMain, runCommandLine } from './scripted_server.mjs';
 
 const TURN_KEYS = new Set(['content', 'stop_reason', 'usage', 'error', 'delay_ms', 'chunk_delay_ms',
   'cut_after', 'end_after', 'stall_after', 'comment']);
@@ -40,10 +38,6 @@ const MAX_BODY = 32 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Scripts
-
-function isObject(v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function isCount(v) {
   return Number.isInteger(v) && v >= 0;
@@ -233,18 +227,6 @@ function errorType(status) {
   return ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
-// `text` in up to `pieces` parts, never splitting a character.
-function split(text, pieces = 3) {
-  const chars = Array.from(text);
-  if (chars.length === 0) return [];
-  const out = [];
-  for (let i = 0; i < pieces; i++) {
-    const part = chars.slice(Math.floor(chars.length * i / pieces), Math.floor(chars.length * (i + 1) / pieces)).join('');
-    if (part) out.push(part);
-  }
-  return out;
-}
-
 function estimateTokens(value) {
   return Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
 }
@@ -357,28 +339,6 @@ async function playError(res, e) {
   sendError(res, status, type, message, headers);
 }
 
-// Breaks the connection mid-body: what was written still arrives, the body never ends.
-function cut(res) {
-  const socket = res.socket;
-  if (!socket) return;
-  socket.end();
-  setTimeout(() => socket.destroy(), 50).unref();
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', c => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new Error('request body too large')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // The server
 
@@ -393,30 +353,17 @@ function checkTurns(turns, first = 1) {
 }
 
 export async function startModelServer({ turns = [], port = 0, apiKey = null, verbose = false } = {}) {
-  checkTurns(turns);
-  const state = { turns: [...turns], played: 0 };
-  const requests = [];
-  const headers = [];
-  const ports = [];  // the client's source port per request: equal when a connection is reused
+  const script = new Script(turns, checkTurns);
+  const { requests, headers, ports } = script;
   let waiters = [];  // {n, resolve} for waitForRequests
   const log = (...args) => { if (verbose) console.error('model_server:', ...args); };
-  const reset = next => {
-    checkTurns(next);
-    state.turns = [...next];
-    state.played = 0;
-    requests.length = 0;
-    headers.length = 0;
-    ports.length = 0;
-  };
 
   async function messages(req, res) {
     res.once('close', () => closed.add(res));
-    const text = await readBody(req);
+    const text = await readBody(req, MAX_BODY);
     let body;
     try { body = JSON.parse(text); } catch { body = text; }
-    requests.push(body);
-    headers.push({ ...req.headers });
-    ports.push(req.socket.remotePort);
+    script.record(req, body);
     waiters = waiters.filter(w => (requests.length >= w.n ? (w.resolve(), false) : true));
     // Either header, as the real API takes (SDKs differ in which they send).
     if (apiKey !== null && req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`)
@@ -429,11 +376,11 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
       log('refused request:', problem);
       return sendError(res, 400, 'invalid_request_error', problem);
     }
-    if (state.played >= state.turns.length)
+    let turn = script.next();
+    if (turn === undefined)
       return sendError(res, 400, 'invalid_request_error',
-        `model_server: the script has ${state.turns.length} turns and all were played; request ${requests.length} has no turn`);
-    let turn = state.turns[state.played++];
-    const number = state.played;
+        `model_server: the script has ${script.turns.length} turns and all were played; request ${requests.length} has no turn`);
+    const number = script.played;
     if (typeof turn === 'function') {
       turn = await turn(body, number);
       try { checkTurn(turn); } catch (e) {
@@ -453,53 +400,26 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
     await writeEvents(res, streamEvents(message), turn);
   }
 
-  async function control(req, res, path) {
-    if (req.method === 'POST' && path === '/_control/turns') {
-      const body = JSON.parse(await readBody(req));
-      const next = Array.isArray(body) ? body : body.turns;
-      if (!Array.isArray(next)) throw new Error("POST /_control/turns needs {turns:[...]}");
-      reset(next);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turns: next.length }));
-      return;
-    }
-    if (req.method === 'GET' && path === '/_control/requests') {
-      res.writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ played: state.played, requests, headers, ports }));
-      return;
-    }
-    sendError(res, 404, 'not_found_error', `no control endpoint ${req.method} ${path}`);
-  }
-
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url, 'http://localhost').pathname;
-    const work = path === '/v1/messages' && req.method === 'POST' ? messages(req, res)
-      : path.startsWith('/_control/') ? control(req, res, path)
-        : Promise.resolve(sendError(res, 404, 'not_found_error', `${req.method} ${path} is not served here`));
-    work.catch(err => {
-      log('error:', err.message);
-      if (!res.headersSent) sendError(res, 400, 'invalid_request_error', `model_server: ${err.message}`);
-      else res.destroy();
-    });
+  const server = await serveScript({
+    name: 'model_server', port, script, log,
+    route: (method, path) => (method === 'POST' && path === '/v1/messages' ? messages : null),
+    sendError: (res, status, message) =>
+      sendError(res, status, status === 404 ? 'not_found_error' : 'invalid_request_error', message),
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const actual = server.address().port;
   return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port,
     requests,
     headers,
     ports,
-    get played() { return state.played; },
-    get remaining() { return state.turns.length - state.played; },
+    get played() { return script.played; },
+    get remaining() { return script.turns.length - script.played; },
     // Replaces the script (turns still to play) and forgets past requests.
-    setTurns(next) { reset(next); },
+    setTurns(next) { script.reset(next); },
     // Appends turns to the script.
     addTurns(...more) {
-      checkTurns(more, state.turns.length + 1);
-      state.turns.push(...more);
+      checkTurns(more, script.turns.length + 1);
+      script.turns.push(...more);
     },
     // Resolves once `n` requests have arrived in all (e.g. to act while a model call is in
     // flight); rejects after `timeoutMs`.
@@ -510,42 +430,18 @@ export async function startModelServer({ turns = [], port = 0, apiKey = null, ve
         waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
       });
     },
-    close() {
-      server.closeAllConnections();
-      return new Promise(resolve => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-function cli(argv) {
-  const args = { port: 0, script: null, apiKey: null, verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--script') args.script = argv[++i];
-    else if (a === '--port') args.port = Number(argv[++i]);
-    else if (a === '--api-key') args.apiKey = argv[++i];
-    else if (a === '--verbose') args.verbose = true;
-    else throw new Error(`unknown argument '${a}' (use --script FILE [--port N] [--api-key KEY] [--verbose])`);
-  }
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error('--port needs a port number');
-  return args;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    const args = cli(process.argv.slice(2));
-    const turns = args.script ? parseScript(fs.readFileSync(args.script, 'utf8'), args.script) : [];
-    const server = await startModelServer({ turns, port: args.port, apiKey: args.apiKey, verbose: args.verbose });
-    console.log(`PORT ${server.port}`);
-    console.error(`model_server: Messages API on ${server.url}/v1/messages with ${turns.length} turns`);
-    const stop = () => server.close().then(() => process.exit(0));
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  } catch (e) {
-    console.error(`model_server: ${e.message}`);
-    process.exit(2);
-  }
+if (isMain(import.meta.url)) {
+  await runCommandLine({
+    name: 'model_server',
+    parseScript,
+    start: startModelServer,
+    describe: (server, turns) => `Messages API on ${server.url}/v1/messages with ${turns.length} turns`,
+  });
 }

@@ -17,12 +17,13 @@
 #include "net/http_client.hpp"
 #include "runtime/models/errors.hpp"
 #include "runtime/models/script.hpp"
-#include "tests/net/node_peer.hpp"
-#include "tests/net/run_task.hpp"
+#include "tests/support/block_on.hpp"
+#include "tests/support/node_peer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace cove::models;
+using cove::test::block_on;
 using cove::test::NodePeer;
-using cove::test::run_task;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,7 +55,7 @@ class ScriptedServer {
     r.method = method;
     r.url = cove::net::parse_url(origin() + path);
     r.body = std::move(body);
-    return run_task(ctx, client.send(std::move(r)));
+    return block_on(ctx, client.send(std::move(r)));
   }
   NodePeer peer_;
 };
@@ -118,7 +119,7 @@ class ProviderTest : public ::testing::Test {
                      std::stop_token stop = {}) {
     StreamSink sink;
     try {
-      run_task(ctx, provider.complete(r, sink, stop));
+      block_on(ctx, provider.complete(r, sink, stop));
     } catch (const ModelError& e) {
       return e;
     }
@@ -141,7 +142,7 @@ class ProviderTest : public ::testing::Test {
     auto started = std::chrono::steady_clock::now();
     std::optional<ModelError> error;
     try {
-      run_task(ctx, provider.complete(request(), sink, stop.get_token()));
+      block_on(ctx, provider.complete(request(), sink, stop.get_token()));
     } catch (const ModelError& e) {
       error = e;
     }
@@ -174,7 +175,7 @@ TEST_F(ProviderTest, AnthropicStreamsTextThinkingAndToolUse) {
                                             {"cache_read_input_tokens", 80}}}}}));
   Seen seen;
   auto sink = seen.sink();
-  auto reply = run_task(ctx, provider->complete(request(), sink, {}));
+  auto reply = block_on(ctx, provider->complete(request(), sink, {}));
   EXPECT_EQ(reply.content, content) << reply.content.dump();
   EXPECT_EQ(reply.stop_reason, "tool_use");
   EXPECT_EQ(reply.usage.input_tokens, 120);
@@ -212,16 +213,16 @@ TEST_F(ProviderTest, AnthropicToolLoopOverOneConnection) {
     {"content":[{"type":"text","text":"again"}],"stop_reason":"max_tokens"}])"));
   StreamSink sink;
   auto r = request();
-  auto first = run_task(ctx, provider->complete(r, sink, {}));
+  auto first = block_on(ctx, provider->complete(r, sink, {}));
   EXPECT_EQ(first.content[0]["input"], json::object());  // empty streamed input → {}
   r.messages.push_back({{"role", "assistant"}, {"content", first.content}});
   r.messages.push_back(
       {{"role", "user"},
        {"content", {{{"type", "tool_result"}, {"tool_use_id", "toolu_a"}, {"content", "ok"}}}}});
-  EXPECT_EQ(run_task(ctx, provider->complete(r, sink, {})).content[0]["text"], "done");
+  EXPECT_EQ(block_on(ctx, provider->complete(r, sink, {})).content[0]["text"], "done");
   r.messages.push_back({{"role", "assistant"}, {"content", "done"}});
   r.messages.push_back({{"role", "user"}, {"content", "more"}});
-  auto third = run_task(ctx, provider->complete(r, sink, {}));
+  auto third = block_on(ctx, provider->complete(r, sink, {}));
   EXPECT_EQ(third.stop_reason, "max_tokens");
   auto seen = messages_server->seen(ctx);
   EXPECT_EQ(seen["played"], 3);
@@ -289,7 +290,7 @@ TEST_F(ProviderTest, AnthropicServerErrorsAndBrokenStreams) {
   EXPECT_NE(std::string(ended.what()).find("before message_stop"), std::string::npos)
       << ended.what();
   StreamSink sink;
-  EXPECT_EQ(run_task(ctx, provider->complete(request(), sink, {})).content[0]["text"], "fine");
+  EXPECT_EQ(block_on(ctx, provider->complete(request(), sink, {})).content[0]["text"], "fine");
 }
 
 TEST_F(ProviderTest, AnthropicNetworkFailure) {
@@ -308,7 +309,7 @@ TEST_F(ProviderTest, AnthropicStopAbortsWhileWaitingForTheHead) {
   EXPECT_EQ(error.kind(), ModelErrorKind::interrupted) << error.what();
   EXPECT_LT(took, std::chrono::milliseconds(2000));
   StreamSink sink;  // the provider is usable afterwards
-  EXPECT_EQ(run_task(ctx, provider->complete(request(), sink, {})).content[0]["text"], "after");
+  EXPECT_EQ(block_on(ctx, provider->complete(request(), sink, {})).content[0]["text"], "after");
 }
 
 TEST_F(ProviderTest, AnthropicStopAbortsMidReply) {
@@ -341,7 +342,7 @@ TEST_F(ProviderTest, OpenAiTextToolCallsAndUsage) {
                               {"type":"text","text":"now read them"}]}])");
   Seen seen;
   auto sink = seen.sink();
-  auto reply = run_task(ctx, provider->complete(r, sink, {}));
+  auto reply = block_on(ctx, provider->complete(r, sink, {}));
   EXPECT_EQ(reply.content, content) << reply.content.dump();
   EXPECT_EQ(reply.stop_reason, "tool_use");
   EXPECT_EQ(reply.usage.input_tokens, 7);
@@ -394,15 +395,15 @@ TEST_F(ProviderTest, OpenAiErrorsAndAbort) {
 std::string outcome(boost::asio::io_context& ctx, Provider& provider, const ModelRequest& r) {
   StreamSink sink;
   try {
-    return script_turn_json(run_task(ctx, provider.complete(r, sink, {}))).dump();
+    return script_turn_json(block_on(ctx, provider.complete(r, sink, {}))).dump();
   } catch (const ModelError& e) {
     return "error " + std::string(kind_name(e.kind())) + " " + std::to_string(e.status());
   }
 }
 
 TEST_F(ProviderTest, RecordThenReplayGivesIdenticalReplies) {
-  std::string tmpl = (fs::temp_directory_path() / "cove-record-XXXXXX").string();
-  fs::path dir = ::mkdtemp(tmpl.data());
+  cove::test::TempDir tmp("cove-record");
+  const fs::path& dir = tmp.path();
   auto turns = json::parse(R"([
     {"error":{"status":529,"message":"Overloaded"}},
     {"content":[{"type":"thinking","thinking":"hm","signature":"s1"},
@@ -445,7 +446,6 @@ TEST_F(ProviderTest, RecordThenReplayGivesIdenticalReplies) {
   for (std::size_t i = 0; i < turns.size(); ++i)
     third.push_back(outcome(ctx, *over_http, request()));
   EXPECT_EQ(third, original);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -12,10 +12,11 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/net/run_task.hpp"
+#include "tests/support/block_on.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace cove::models;
-using cove::test::run_task;
+using cove::test::block_on;
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,20 +34,12 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// A fresh directory under the system temp dir, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cove-models-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+// A temporary directory to write scripts into.
+struct ScriptDir : cove::test::TempDir {
+  ScriptDir() : TempDir("cove-models") {}
   fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
+    std::ofstream(path() / name) << text;
+    return path() / name;
   }
 };
 
@@ -203,13 +196,13 @@ TEST(ScriptedProvider, PlaysTurnsInOrderAndStreamsText) {
   auto provider = make_scripted_provider("demo.json", parse_script(two_turns, "demo.json"));
   Seen seen;
   auto sink = seen.sink();
-  auto first = run_task(ctx, provider->complete(any_request(), sink, {}));
+  auto first = block_on(ctx, provider->complete(any_request(), sink, {}));
   EXPECT_EQ(first.stop_reason, "tool_use");
   EXPECT_EQ(first.content[1]["input"]["command"], "ls");
   EXPECT_EQ(seen.events, (std::vector<std::string>{"start 0 text", "text 0 Let ", "text 0 me l",
                                                    "text 0 ook.", "start 1 tool_use"}));
   seen.events.clear();
-  auto second = run_task(ctx, provider->complete(any_request(), sink, {}));
+  auto second = block_on(ctx, provider->complete(any_request(), sink, {}));
   EXPECT_EQ(second.content[0]["text"], "Done: ✓ ünïcödé");
   EXPECT_GT(seen.events.size(), 2u);  // several deltas
   std::string joined;
@@ -218,7 +211,7 @@ TEST(ScriptedProvider, PlaysTurnsInOrderAndStreamsText) {
   EXPECT_EQ(joined, "Done: ✓ ünïcödé");
 
   try {
-    run_task(ctx, provider->complete(any_request(), sink, {}));
+    block_on(ctx, provider->complete(any_request(), sink, {}));
     FAIL() << "a third call should fail";
   } catch (const ModelError& e) {
     EXPECT_EQ(e.kind(), ModelErrorKind::request_failed);
@@ -234,7 +227,7 @@ TEST(ScriptedProvider, ErrorTurnsFailThatCall) {
                         "e"));
   StreamSink sink;
   try {
-    run_task(ctx, provider->complete(any_request(), sink, {}));
+    block_on(ctx, provider->complete(any_request(), sink, {}));
     FAIL() << "the error turn should fail";
   } catch (const ModelError& e) {
     EXPECT_EQ(e.kind(), ModelErrorKind::rate_limited);
@@ -242,7 +235,7 @@ TEST(ScriptedProvider, ErrorTurnsFailThatCall) {
     EXPECT_EQ(e.retry_after(), std::chrono::milliseconds(1000));
     EXPECT_STREQ(e.what(), "wait");
   }
-  EXPECT_EQ(run_task(ctx, provider->complete(any_request(), sink, {})).content[0]["text"], "ok");
+  EXPECT_EQ(block_on(ctx, provider->complete(any_request(), sink, {})).content[0]["text"], "ok");
 }
 
 TEST(ScriptedProvider, StopTokenCutsADelayShort) {
@@ -257,7 +250,7 @@ TEST(ScriptedProvider, StopTokenCutsADelayShort) {
   });
   auto started = std::chrono::steady_clock::now();
   try {
-    run_task(ctx, provider->complete(any_request(), sink, stop.get_token()));
+    block_on(ctx, provider->complete(any_request(), sink, stop.get_token()));
     ADD_FAILURE() << "expected an interrupt";
   } catch (const ModelError& e) {
     EXPECT_EQ(e.kind(), ModelErrorKind::interrupted);
@@ -269,7 +262,7 @@ TEST(ScriptedProvider, StopTokenCutsADelayShort) {
   already.request_stop();
   auto fresh = make_scripted_provider("x", parse_script(R"({"content":[]})", "x"));
   try {
-    run_task(ctx, fresh->complete(any_request(), sink, already.get_token()));
+    block_on(ctx, fresh->complete(any_request(), sink, already.get_token()));
     ADD_FAILURE() << "expected an interrupt";
   } catch (const ModelError& e) {
     EXPECT_EQ(e.kind(), ModelErrorKind::interrupted);
@@ -292,7 +285,7 @@ TEST(ScriptedProvider, CostPerTurnIsFarBelowATenthOfAMillisecond) {
   auto request = any_request();
   auto started = std::chrono::steady_clock::now();
   std::stop_token never;
-  run_task(ctx, [&]() -> Task<void> {
+  block_on(ctx, [&]() -> Task<void> {
     for (int i = 0; i < n; ++i) {
       auto reply = co_await provider->complete(request, sink, never);
       if (reply.content.size() != 2) throw std::runtime_error("wrong reply");
@@ -310,7 +303,7 @@ TEST(ScriptedProvider, CostPerTurnIsFarBelowATenthOfAMillisecond) {
 // Recording and make_provider
 
 TEST(Recording, RecordThenReplayGivesIdenticalRepliesAndErrors) {
-  TempDir dir;
+  ScriptDir dir;
   dir.write("source.jsonl",
             "{\"error\":{\"status\":529,\"message\":\"Overloaded\"}}\n"
             "{\"content\":[{\"type\":\"text\",\"text\":\"hello\"},{\"type\":\"tool_use\","
@@ -320,15 +313,15 @@ TEST(Recording, RecordThenReplayGivesIdenticalRepliesAndErrors) {
             "\"stop_reason\":\"end_turn\"}\n");
   boost::asio::io_context ctx;
   ProviderConfig config;
-  config.scripts_dir = dir.path.string();
-  config.record_dir = (dir.path / "recordings").string();  // created on demand
+  config.scripts_dir = dir.path().string();
+  config.record_dir = (dir.path() / "recordings").string();  // created on demand
   StreamSink sink;
 
   auto play = [&](Provider& p) {
     std::vector<std::string> outcomes;
     for (int i = 0; i < 4; ++i) {
       try {
-        auto reply = run_task(ctx, p.complete(any_request(), sink, {}));
+        auto reply = block_on(ctx, p.complete(any_request(), sink, {}));
         outcomes.push_back(script_turn_json(reply).dump());
       } catch (const ModelError& e) {
         outcomes.push_back(script_turn_json(e).dump());
@@ -338,11 +331,11 @@ TEST(Recording, RecordThenReplayGivesIdenticalRepliesAndErrors) {
   };
   auto original =
       play(*make_provider(ctx.get_executor(), config, "scripted:source.jsonl", "sesn_1"));
-  auto recording = dir.path / "recordings" / "sesn_1.jsonl";
+  auto recording = dir.path() / "recordings" / "sesn_1.jsonl";
   ASSERT_TRUE(fs::exists(recording));
 
   config.record_dir.clear();
-  config.scripts_dir = (dir.path / "recordings").string();
+  config.scripts_dir = (dir.path() / "recordings").string();
   auto replayed = play(*make_provider(ctx.get_executor(), config, "scripted:sesn_1.jsonl", "s2"));
   EXPECT_EQ(original, replayed);
   EXPECT_TRUE(contains(original[0], "\"overloaded\""));
@@ -350,28 +343,28 @@ TEST(Recording, RecordThenReplayGivesIdenticalRepliesAndErrors) {
 }
 
 TEST(Recording, InterruptsAreNotRecorded) {
-  TempDir dir;
+  ScriptDir dir;
   dir.write("slow.json", R"({"delay_ms":30000,"content":[]})");
   boost::asio::io_context ctx;
   ProviderConfig config;
-  config.scripts_dir = dir.path.string();
-  config.record_dir = dir.path.string();
+  config.scripts_dir = dir.path().string();
+  config.record_dir = dir.path().string();
   auto provider = make_provider(ctx.get_executor(), config, "scripted:slow.json", "sesn_i");
   std::stop_source stop;
   stop.request_stop();
   StreamSink sink;
-  EXPECT_THROW(run_task(ctx, provider->complete(any_request(), sink, stop.get_token())),
+  EXPECT_THROW(block_on(ctx, provider->complete(any_request(), sink, stop.get_token())),
                ModelError);
-  EXPECT_EQ(fs::file_size(dir.path / "sesn_i.jsonl"), 0u);
+  EXPECT_EQ(fs::file_size(dir.path() / "sesn_i.jsonl"), 0u);
 }
 
 TEST(MakeProvider, ScriptNamesMustStayInsideTheScriptsDirectory) {
-  TempDir dir;
+  ScriptDir dir;
   dir.write("ok.json", R"({"content":[]})");
   boost::asio::io_context ctx;
   ProviderConfig config;
-  config.scripts_dir = (dir.path / "scripts").string();
-  fs::create_directory(dir.path / "scripts");
+  config.scripts_dir = (dir.path() / "scripts").string();
+  fs::create_directory(dir.path() / "scripts");
   dir.write("scripts/ok.json", R"({"content":[]})");
   EXPECT_NO_THROW(make_provider(ctx.get_executor(), config, "scripted:ok.json", "s"));
   for (const char* name : {"scripted:../ok.json", "scripted:..", "scripted:.",
@@ -392,7 +385,7 @@ TEST(MakeProvider, ScriptNamesMustStayInsideTheScriptsDirectory) {
 }
 
 TEST(MakeProvider, PrefixesAndConfiguration) {
-  TempDir dir;
+  ScriptDir dir;
   auto script = dir.write("main.json", R"({"content":[{"type":"text","text":"from config"}]})");
   dir.write("bad.jsonl", "{\"content\":[]}\n{\"content\":[{\"type\":\"text\"}]}\n");
   boost::asio::io_context ctx;
@@ -413,9 +406,9 @@ TEST(MakeProvider, PrefixesAndConfiguration) {
   config.script = script.string();
   auto provider = make_provider(ex, config, "claude-anything", "s");
   StreamSink sink;
-  EXPECT_EQ(run_task(ctx, provider->complete(any_request(), sink, {})).content[0]["text"],
+  EXPECT_EQ(block_on(ctx, provider->complete(any_request(), sink, {})).content[0]["text"],
             "from config");
-  config.scripts_dir = dir.path.string();
+  config.scripts_dir = dir.path().string();
   config.script = "main.json";  // a bare name is looked up in scripts_dir
   EXPECT_NO_THROW(make_provider(ex, config, "claude", "s"));
   auto bad = what_of([&] { make_provider(ex, config, "scripted:bad.jsonl", "s"); });
@@ -431,7 +424,7 @@ TEST(MakeProvider, PrefixesAndConfiguration) {
   EXPECT_TRUE(contains(what_of([&] { make_provider(ex, config, "m", "s"); }),
                        "anthropic base URL 'ftp://nope'"));
   config.anthropic_base_url = "http://127.0.0.1:1";
-  config.record_dir = dir.path.string();
+  config.record_dir = dir.path().string();
   EXPECT_TRUE(
       contains(what_of([&] { make_provider(ex, config, "m", "../x"); }), "plain file name"));
   EXPECT_NO_THROW(make_provider(ex, config, "m", "sesn_ok"));

@@ -44,6 +44,7 @@ class MountsTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (overlayfs, chown)";
     setup_git_environment();
+    fs::permissions(tmp_.path(), fs::perms(0755));  // the checkout owner must reach the mirror
     src_ = tmp_.path() / "src";
     make_source_repo(src_);
     cache_ = make_cache();
@@ -110,7 +111,7 @@ class MountsTest : public ::testing::Test {
     EXPECT_EQ(co.plan.entries[1].source.string(), co.plan.entries[1].target);
   }
 
-  TempDir tmp_;
+  TempDir tmp_{"cove-mounts"};
   fs::path src_;
   std::unique_ptr<RepoCache> cache_;
   std::vector<std::string> sessions_;

@@ -1,63 +1,13 @@
 #include "git_fixture.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <sstream>
-#include <stdexcept>
 #include <vector>
 
-extern char** environ;
-
 namespace cove::mounts::testing {
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-int sh_status(const std::string& cmd, std::string* output) {
-  std::string full = "(" + cmd + ") 2>&1";
-  FILE* p = ::popen(full.c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    out.append(buf.data(), n);
-  int status = ::pclose(p);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-std::string sh(const std::string& cmd) {
-  FILE* p = ::popen(
-      ("(" + cmd + ") 2>/tmp/cove-mounts-test-stderr." + std::to_string(getpid())).c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    out.append(buf.data(), n);
-  int status = ::pclose(p);
-  std::string err_path = "/tmp/cove-mounts-test-stderr." + std::to_string(getpid());
-  std::stringstream err;
-  err << std::ifstream(err_path).rdbuf();
-  ::unlink(err_path.c_str());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("command failed: " + cmd + "\n" + err.str());
-  }
-  return out;
-}
 
 void setup_git_environment() {
   ::setenv("GIT_AUTHOR_NAME", "Cove Test", 1);
@@ -72,22 +22,6 @@ void setup_git_environment() {
   ::setenv("GIT_CONFIG_VALUE_0", "*", 1);
   ::setenv("GIT_CONFIG_KEY_1", "protocol.file.allow", 1);
   ::setenv("GIT_CONFIG_VALUE_1", "always", 1);
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/cove-mounts-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-  fs::permissions(path_, fs::perms(0755));  // the checkout owner must reach the mirror
-}
-
-TempDir::~TempDir() {
-  // Anything still mounted below (a failed test) is detached first.
-  sh_status("grep -o ' " + path_.string() +
-            "[^ ]*' /proc/self/mounts | sort -r | "
-            "xargs -r -n1 umount -l");
-  std::error_code ec;
-  fs::remove_all(path_, ec);
 }
 
 void make_source_repo(const fs::path& dir) {
@@ -130,45 +64,21 @@ std::string rev_parse(const fs::path& repo, const std::string& rev) {
 }
 
 GitHttpServer::GitHttpServer(const fs::path& root, const std::string& token,
-                             const std::string& forbidden_token) {
-  log_ = root / "requests.log";
-  ::setenv("COVE_TEST_TOKEN", token.c_str(), 1);
-  ::setenv("COVE_TEST_FORBIDDEN_TOKEN", forbidden_token.c_str(), 1);
-  ::setenv("COVE_TEST_LOG", log_.c_str(), 1);
-  int out[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  auto err = (root / "server.err").string();
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::string script = COVE_TEST_GIT_SERVER;
-  std::string root_s = root.string();
-  std::vector<char*> argv{const_cast<char*>("python3"), script.data(), root_s.data(), nullptr};
-  int rc = posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::unsetenv("COVE_TEST_TOKEN");
-  ::unsetenv("COVE_TEST_FORBIDDEN_TOKEN");
-  ::close(out[1]);
-  if (rc != 0) throw std::runtime_error("cannot start the git http server");
-  std::string line;
-  char c;
-  while (::read(out[0], &c, 1) == 1 && c != '\n')
-    line += c;
-  ::close(out[0]);
-  port_ = std::stoi(line);
-}
-
-GitHttpServer::~GitHttpServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
+                             const std::string& forbidden_token)
+    : log_(root / "requests.log") {
+  // Token files beside the repositories: never in argv, never under the cache's home.
+  std::ofstream(root / "tokens") << token << "\n";
+  std::ofstream(root / "forbidden-tokens") << forbidden_token << "\n";
+  peer_ = std::make_unique<cove::test::NodePeer>(
+      std::vector<std::string>{cove::test::source_dir() + "/tests/support/git_http_server.mjs"},
+      std::vector<std::string>{"GIT_ROOT=" + root.string(),
+                               "TOKENS_FILE=" + (root / "tokens").string(),
+                               "FORBIDDEN_TOKENS_FILE=" + (root / "forbidden-tokens").string(),
+                               "LOG_FILE=" + log_.string()});
 }
 
 std::string GitHttpServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return peer_->url(path);
 }
 
 int GitHttpServer::count_requests(const std::string& needle) const {

@@ -11,9 +11,13 @@
 #include "mounts/handles.hpp"
 #include "mounts/repo_cache.hpp"
 #include "mounts/repo_url.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::mounts {
 namespace {
+
+using cove::test::slurp;
 
 TEST(RepoUrl, CleanUrlDropsCredentialsAndNormalisesHost) {
   EXPECT_EQ(clean_url("https://x-access-token:secret@GitHub.com/Owner/Repo.git/"),
@@ -81,9 +85,8 @@ TEST(RemoteError, TheServersContentTypeIsNotQuoted) {
 }
 
 TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
-  char tmpl[] = "/tmp/cove-lock-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::filesystem::path lock_path = std::filesystem::path(tmpl) / "lock";
+  cove::test::TempDir tmp("cove-lock");
+  std::filesystem::path lock_path = tmp.path() / "lock";
   {
     FileLock held(lock_path, FileLock::Mode::exclusive);
     EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
@@ -106,7 +109,6 @@ TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
     EXPECT_TRUE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
     EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::exclusive).owns_lock());
   }
-  std::filesystem::remove_all(tmpl);
 }
 
 // A checkout's .git/config rewritten by the runtime (root) is the session's file: a symlink
@@ -114,9 +116,6 @@ TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
 class RemoteConfig : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cove-remote-config-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     ensure_libgit2();
     for (auto name : {"co", "other"}) {
       git_repository* repo = nullptr;
@@ -126,12 +125,6 @@ class RemoteConfig : public ::testing::Test {
     std::ofstream(root_ / "victim") << "private\n";
     ::chmod((root_ / "victim").c_str(), 0600);
     ASSERT_EQ(::stat((root_ / "victim").c_str(), &victim_), 0);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
-  std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
   }
   void expect_victim_untouched() {
     struct stat st {};
@@ -143,7 +136,8 @@ class RemoteConfig : public ::testing::Test {
     EXPECT_EQ(slurp(root_ / "victim"), "private\n");
   }
 
-  std::filesystem::path root_;
+  cove::test::TempDir tmp_{"cove-remote-config"};
+  std::filesystem::path root_ = tmp_.path();
   struct stat victim_ {};
   Owner owner_{::geteuid() == 0 ? 1'001'000u : ::geteuid(),
                ::geteuid() == 0 ? 1'001'000u : ::getegid()};

@@ -8,12 +8,14 @@
 #include <memory>
 
 #include "net/sse_parser.hpp"
-#include "tests/net/node_peer.hpp"
-#include "tests/net/run_task.hpp"
+#include "tests/support/block_on.hpp"
+#include "tests/support/node_peer.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_cert.hpp"
 
 using namespace cove::net;
+using cove::test::block_on;
 using cove::test::NodePeer;
-using cove::test::run_task;
 
 namespace {
 
@@ -39,7 +41,7 @@ class HttpClientTest : public ::testing::Test {
 
 TEST_F(HttpClientTest, GetWholeResponse) {
   HttpClient client(ctx.get_executor());
-  auto res = run_task(ctx, client.send(get("/hello")));
+  auto res = block_on(ctx, client.send(get("/hello")));
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body, "hello");
   EXPECT_EQ(res.header("content-type").value_or(""), "text/plain");
@@ -51,7 +53,7 @@ TEST_F(HttpClientTest, PostBodyAndHeadersArrive) {
   req.method = "POST";
   req.body = R"({"x":1})";
   req.headers = {{"Content-Type", "application/json"}, {"X-Test", "yes"}};
-  auto res = run_task(ctx, client.send(req));
+  auto res = block_on(ctx, client.send(req));
   EXPECT_NE(res.body.find(R"("method":"POST")"), std::string::npos) << res.body;
   EXPECT_NE(res.body.find(R"("body":"{\"x\":1}")"), std::string::npos) << res.body;
   EXPECT_NE(res.body.find(R"("x-test":"yes")"), std::string::npos) << res.body;
@@ -60,7 +62,7 @@ TEST_F(HttpClientTest, PostBodyAndHeadersArrive) {
 
 TEST_F(HttpClientTest, ChunkedBodyIsStreamedPieceByPiece) {
   HttpClient client(ctx.get_executor());
-  auto pieces = run_task(ctx, [&]() -> Task<std::vector<std::string>> {
+  auto pieces = block_on(ctx, [&]() -> Task<std::vector<std::string>> {
     auto s = co_await client.open(get("/chunks"));
     std::vector<std::string> out;
     while (auto piece = co_await s->read_some())
@@ -78,7 +80,7 @@ TEST_F(HttpClientTest, ChunkedBodyIsStreamedPieceByPiece) {
 TEST_F(HttpClientTest, EventStreamThroughSseParser) {
   HttpClient client(ctx.get_executor());
   SseParser parser;
-  auto events = run_task(ctx, [&]() -> Task<std::vector<SseEvent>> {
+  auto events = block_on(ctx, [&]() -> Task<std::vector<SseEvent>> {
     auto s = co_await client.open(get("/events"));
     std::vector<SseEvent> out;
     while (auto piece = co_await s->read_some())
@@ -95,20 +97,20 @@ TEST_F(HttpClientTest, EventStreamThroughSseParser) {
 
 TEST_F(HttpClientTest, LargeBody) {
   HttpClient client(ctx.get_executor());
-  auto res = run_task(ctx, client.send(get("/big")));
+  auto res = block_on(ctx, client.send(get("/big")));
   EXPECT_EQ(res.body.size(), 80u * 65536u);
   auto too_small = [&]() -> Task<void> {
     auto s = co_await client.open(get("/big"));
     co_await s->read_all(1000);
   };
-  EXPECT_THROW(run_task(ctx, too_small()), HttpError);
+  EXPECT_THROW(block_on(ctx, too_small()), HttpError);
 }
 
 TEST_F(HttpClientTest, ConnectionIsReused) {
   HttpClient client(ctx.get_executor());
-  auto a = run_task(ctx, client.send(get("/port"))).body;
-  auto b = run_task(ctx, client.send(get("/port"))).body;
-  auto c = run_task(ctx, client.send(get("/port"))).body;
+  auto a = block_on(ctx, client.send(get("/port"))).body;
+  auto b = block_on(ctx, client.send(get("/port"))).body;
+  auto c = block_on(ctx, client.send(get("/port"))).body;
   EXPECT_EQ(a, b);
   EXPECT_EQ(b, c);
   EXPECT_EQ(client.connections_opened(), 1u);
@@ -117,9 +119,9 @@ TEST_F(HttpClientTest, ConnectionIsReused) {
 
 TEST_F(HttpClientTest, ConnectionClosedByServerIsNotReused) {
   HttpClient client(ctx.get_executor());
-  EXPECT_EQ(run_task(ctx, client.send(get("/close"))).body, "bye");
+  EXPECT_EQ(block_on(ctx, client.send(get("/close"))).body, "bye");
   EXPECT_EQ(client.idle_connections(), 0u);
-  EXPECT_EQ(run_task(ctx, client.send(get("/hello"))).body, "hello");
+  EXPECT_EQ(block_on(ctx, client.send(get("/hello"))).body, "hello");
   EXPECT_EQ(client.connections_opened(), 2u);
 }
 
@@ -131,10 +133,10 @@ TEST(HttpClientIdle, PooledConnectionClosedByServerIsReplaced) {
   req.method = "POST";  // retried too: the request never reached the server
   req.url = parse_url(quick.url("/echo"));
   req.body = "x";
-  EXPECT_EQ(run_task(ctx, client.send(req)).status, 200);
+  EXPECT_EQ(block_on(ctx, client.send(req)).status, 200);
   EXPECT_EQ(client.idle_connections(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the server drops it
-  EXPECT_EQ(run_task(ctx, client.send(req)).status, 200);
+  EXPECT_EQ(block_on(ctx, client.send(req)).status, 200);
   EXPECT_EQ(client.connections_opened(), 2u);
 }
 
@@ -144,7 +146,7 @@ TEST_F(HttpClientTest, ReadTimeoutNamesTheRequest) {
   req.read_timeout = std::chrono::milliseconds(300);
   auto start = std::chrono::steady_clock::now();
   try {
-    run_task(ctx, client.send(req));
+    block_on(ctx, client.send(req));
     FAIL() << "no timeout";
   } catch (const HttpError& e) {
     EXPECT_NE(std::string(e.what()).find("GET http://127.0.0.1"), std::string::npos) << e.what();
@@ -166,13 +168,13 @@ TEST_F(HttpClientTest, AbortEndsAPendingRead) {
     }
     co_return "no error";
   };
-  EXPECT_NE(run_task(ctx, task()).find("aborted"), std::string::npos);
+  EXPECT_NE(block_on(ctx, task()).find("aborted"), std::string::npos);
 }
 
 TEST_F(HttpClientTest, RedirectsRefusedByDefault) {
   HttpClient client(ctx.get_executor());
   try {
-    run_task(ctx, client.send(get("/redirect-here")));
+    block_on(ctx, client.send(get("/redirect-here")));
     FAIL() << "redirect followed";
   } catch (const HttpError& e) {
     EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
@@ -183,8 +185,8 @@ TEST_F(HttpClientTest, SameOriginRedirectFollowedOnlyWhenAllowed) {
   HttpClientOptions opts;
   opts.redirects = RedirectPolicy::same_origin;
   HttpClient client(ctx.get_executor(), opts);
-  EXPECT_EQ(run_task(ctx, client.send(get("/redirect-here"))).body, "hello");
-  EXPECT_THROW(run_task(ctx, client.send(get("/redirect-away"))), HttpError);
+  EXPECT_EQ(block_on(ctx, client.send(get("/redirect-here"))).body, "hello");
+  EXPECT_THROW(block_on(ctx, client.send(get("/redirect-away"))), HttpError);
 }
 
 TEST_F(HttpClientTest, ConnectionRefused) {
@@ -192,7 +194,7 @@ TEST_F(HttpClientTest, ConnectionRefused) {
   HttpRequest req;
   req.url = parse_url("http://127.0.0.1:" + std::to_string(cove::test::free_port()) + "/x");
   try {
-    run_task(ctx, client.send(req));
+    block_on(ctx, client.send(req));
     FAIL();
   } catch (const HttpError& e) {
     EXPECT_NE(std::string(e.what()).find("connecting to http://127.0.0.1"), std::string::npos)
@@ -203,33 +205,20 @@ TEST_F(HttpClientTest, ConnectionRefused) {
 // TLS: a throw-away self-signed certificate, trusted only when given as extra CA.
 class HttpsTest : public ::testing::Test {
  protected:
-  static std::string make_cert(const std::string& dir, const std::string& san) {
-    std::string cmd =
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=cove-test"
-        " -addext subjectAltName=" +
-        san + " -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed");
-    return dir + "/cert.pem";
-  }
   void start(const std::string& san) {
-    dir = std::filesystem::temp_directory_path() /
-          ("cove-tls-" + std::to_string(::getpid()) + san.substr(0, 2));
-    std::filesystem::create_directories(dir);
-    cert = make_cert(dir.string(), san);
+    auto made = cove::test::make_test_cert(dir.path(), san);
+    cert = made.cert;
     tls_peer = std::make_unique<NodePeer>(
         std::vector<std::string>{cove::test::source_dir() + "/tests/net/http_peer.mjs"},
-        std::vector<std::string>{"CERT=" + cert, "KEY=" + (dir / "key.pem").string()});
+        std::vector<std::string>{"CERT=" + made.cert, "KEY=" + made.key});
   }
-  void TearDown() override {
-    tls_peer.reset();
-    std::filesystem::remove_all(dir);
-  }
+  void TearDown() override { tls_peer.reset(); }
   HttpRequest hello() {
     HttpRequest r;
     r.url = parse_url("https://127.0.0.1:" + std::to_string(tls_peer->port()) + "/hello");
     return r;
   }
-  std::filesystem::path dir;
+  cove::test::TempDir dir{"cove-tls"};
   std::string cert;
   std::unique_ptr<NodePeer> tls_peer;
   boost::asio::io_context ctx;
@@ -239,7 +228,7 @@ TEST_F(HttpsTest, UntrustedCertificateIsRefused) {
   start("IP:127.0.0.1");
   HttpClient client(ctx.get_executor());
   try {
-    run_task(ctx, client.send(hello()));
+    block_on(ctx, client.send(hello()));
     FAIL() << "untrusted certificate accepted";
   } catch (const HttpError& e) {
     EXPECT_NE(std::string(e.what()).find("TLS handshake"), std::string::npos) << e.what();
@@ -251,8 +240,8 @@ TEST_F(HttpsTest, TrustedCertificateWorks) {
   HttpClientOptions opts;
   opts.extra_ca_file = cert;
   HttpClient client(ctx.get_executor(), opts);
-  EXPECT_EQ(run_task(ctx, client.send(hello())).body, "hello");
-  EXPECT_EQ(run_task(ctx, client.send(hello())).body, "hello");
+  EXPECT_EQ(block_on(ctx, client.send(hello())).body, "hello");
+  EXPECT_EQ(block_on(ctx, client.send(hello())).body, "hello");
   EXPECT_EQ(client.connections_opened(), 1u);
 }
 
@@ -261,7 +250,7 @@ TEST_F(HttpsTest, HostNameMismatchIsRefused) {
   HttpClientOptions opts;
   opts.extra_ca_file = cert;
   HttpClient client(ctx.get_executor(), opts);
-  EXPECT_THROW(run_task(ctx, client.send(hello())), HttpError);
+  EXPECT_THROW(block_on(ctx, client.send(hello())), HttpError);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include "runtime/netproxy/proxy.hpp"
 #include "tests/netproxy/fixtures.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace np = cove::netproxy;
 namespace sb = cove::sandbox;
@@ -43,21 +43,8 @@ np::ProxyOptions options(std::chrono::milliseconds idle = std::chrono::seconds(3
   return o;
 }
 
-class Egress : public ::testing::Test {
+class Egress : public cove::test::OriginsSuite {
  protected:
-  static void SetUpTestSuite() {
-    certs_ = new cove::test::TempDir("cove-netproxy-cert");
-    cert_ = cove::test::make_test_cert(certs_->path());
-    origin_ = new cove::test::NodePeer({cove::test::netproxy_script("origin.mjs"), "http"}, {});
-    tls_origin_ = new cove::test::NodePeer(
-        {cove::test::netproxy_script("origin.mjs"), "https", cert_.cert, cert_.key}, {});
-  }
-  static void TearDownTestSuite() {
-    delete tls_origin_;
-    delete origin_;
-    delete certs_;
-  }
-
   void SetUp() override { box_ = sb::Sandbox::start(sb::SandboxSpec{}); }
 
   void serve(np::NetworkPolicy policy) {
@@ -75,11 +62,6 @@ class Egress : public ::testing::Test {
   static std::string tls_origin(const std::string& path) {
     return "https://127.0.0.1:" + std::to_string(tls_origin_->port()) + path;
   }
-
-  static inline cove::test::TempDir* certs_ = nullptr;
-  static inline cove::test::TestCert cert_;
-  static inline cove::test::NodePeer* origin_ = nullptr;
-  static inline cove::test::NodePeer* tls_origin_ = nullptr;
 
   np::ProxyService service_{options()};
   std::unique_ptr<sb::Sandbox> box_;

@@ -6,7 +6,7 @@
 
 #include "runtime/netproxy/proxy.hpp"
 #include "tests/netproxy/fixtures.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace np = cove::netproxy;
 using namespace std::chrono_literals;
@@ -20,20 +20,8 @@ np::NetworkPolicy local_ok() {
   return p;
 }
 
-class Fetch : public ::testing::Test {
+class Fetch : public cove::test::OriginsSuite {
  protected:
-  static void SetUpTestSuite() {
-    certs_ = new cove::test::TempDir("cove-netproxy-cert");
-    cert_ = cove::test::make_test_cert(certs_->path());
-    origin_ = new cove::test::NodePeer({cove::test::netproxy_script("origin.mjs"), "http"}, {});
-    tls_origin_ = new cove::test::NodePeer(
-        {cove::test::netproxy_script("origin.mjs"), "https", cert_.cert, cert_.key}, {});
-  }
-  static void TearDownTestSuite() {
-    delete tls_origin_;
-    delete origin_;
-    delete certs_;
-  }
   static std::string url(const std::string& path) { return origin_->url(path); }
 
   // Expects fetch to throw E; returns its message.
@@ -51,11 +39,6 @@ class Fetch : public ::testing::Test {
     ADD_FAILURE() << "no exception for " << u;
     return "";
   }
-
-  static inline cove::test::TempDir* certs_ = nullptr;
-  static inline cove::test::TestCert cert_;
-  static inline cove::test::NodePeer* origin_ = nullptr;
-  static inline cove::test::NodePeer* tls_origin_ = nullptr;
   np::ProxyService service_{1};
 };
 

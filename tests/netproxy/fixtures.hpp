@@ -1,16 +1,14 @@
-// Shared pieces of the netproxy tests: the node peers (origin server, git server), a throwaway
-// TLS certificate, and shell helpers on the host.
+// Shared pieces of the netproxy tests: the node peers (origin server, git server), the origin
+// servers of a whole suite, and Basic credentials.
 #pragma once
 
-#include <sys/wait.h>
+#include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
 #include <string>
 
-#include "tests/net/node_peer.hpp"
+#include "tests/support/node_peer.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_cert.hpp"
 
 namespace cove::test {
 
@@ -18,33 +16,28 @@ inline std::string netproxy_script(const std::string& name) {
   return source_dir() + "/tests/netproxy/" + name;
 }
 
-// Runs `command` with /bin/sh on the host; returns its exit code.
-inline int host_sh(const std::string& command) {
-  int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+// A suite whose tests share tests/netproxy/origin.mjs over HTTP (origin_) and, with a
+// throwaway certificate for localhost and 127.0.0.1 (cert_), over HTTPS (tls_origin_), started
+// once for the whole suite.
+class OriginsSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new TempDir("cove-netproxy-cert");
+    cert_ = make_test_cert(certs_->path());
+    origin_ = new NodePeer({netproxy_script("origin.mjs"), "http"}, {});
+    tls_origin_ = new NodePeer({netproxy_script("origin.mjs"), "https", cert_.cert, cert_.key}, {});
+  }
+  static void TearDownTestSuite() {
+    delete tls_origin_;
+    delete origin_;
+    delete certs_;
+  }
 
-inline void host_sh_or_throw(const std::string& command) {
-  if (host_sh(command) != 0) throw std::runtime_error("host command failed: " + command);
-}
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// A self-signed certificate for localhost and 127.0.0.1 (also usable as its own CA).
-struct TestCert {
-  std::string cert, key;
+  static inline TempDir* certs_ = nullptr;
+  static inline TestCert cert_;
+  static inline NodePeer* origin_ = nullptr;
+  static inline NodePeer* tls_origin_ = nullptr;
 };
-inline TestCert make_test_cert(const std::string& dir) {
-  TestCert c{dir + "/cert.pem", dir + "/key.pem"};
-  host_sh_or_throw(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
-      c.key + " -out " + c.cert + " 2>/dev/null");
-  return c;
-}
 
 inline std::string b64(const std::string& in) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -9,14 +9,15 @@
 
 #include "runtime/netproxy/proxy.hpp"
 #include "tests/netproxy/fixtures.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/sandbox_harness.hpp"
+#include "tests/support/shell.hpp"
 
 namespace np = cove::netproxy;
 namespace sb = cove::sandbox;
-using cove::test::host_sh;
-using cove::test::host_sh_or_throw;
 using cove::test::Output;
 using cove::test::sh;
+using cove::test::sh_status;
 
 namespace {
 
@@ -35,16 +36,16 @@ std::vector<std::string> git_env() {
 // Makes a bare repository ROOT/<name>.git holding `files` small files in one commit.
 void make_bare_repo(const std::string& root, const std::string& name, int files) {
   std::string work = root + "/" + name + "-seed";
-  host_sh_or_throw("set -e; mkdir -p " + work + "; cd " + work +
-                   "; git init -q -b main; "
-                   "python3 -c \"import os\nfor i in range(" +
-                   std::to_string(files) +
-                   "):\n  d='dir%02d' % (i % 50); os.makedirs(d, exist_ok=True)\n  "
-                   "open(os.path.join(d, 'file%05d.txt' % i), 'w').write(('line %d of file "
-                   "' % i + str(i) + '\\\\n') * 40)\"; "
-                   "git add -A; git -c user.name=seed -c user.email=seed@localhost commit -qm "
-                   "seed; git clone -q --bare . " +
-                   root + "/" + name + ".git; cd /; rm -rf " + work);
+  cove::test::sh("set -e; mkdir -p " + work + "; cd " + work +
+                 "; git init -q -b main; "
+                 "python3 -c \"import os\nfor i in range(" +
+                 std::to_string(files) +
+                 "):\n  d='dir%02d' % (i % 50); os.makedirs(d, exist_ok=True)\n  "
+                 "open(os.path.join(d, 'file%05d.txt' % i), 'w').write(('line %d of file "
+                 "' % i + str(i) + '\\\\n') * 40)\"; "
+                 "git add -A; git -c user.name=seed -c user.email=seed@localhost commit -qm "
+                 "seed; git clone -q --bare . " +
+                 root + "/" + name + ".git; cd /; rm -rf " + work);
 }
 
 class GitProxy : public ::testing::Test {
@@ -53,8 +54,8 @@ class GitProxy : public ::testing::Test {
     make_bare_repo(srv_.path(), "repo", 3);
     set_accepted({kToken1});
     server_ = std::make_unique<cove::test::NodePeer>(
-        std::vector<std::string>{cove::test::netproxy_script("git_server.mjs")},
-        std::vector<std::string>{"GIT_ROOT=" + srv_.path(), "TOKENS_FILE=" + tokens_file(),
+        std::vector<std::string>{cove::test::source_dir() + "/tests/support/git_http_server.mjs"},
+        std::vector<std::string>{"GIT_ROOT=" + srv_.path().string(), "TOKENS_FILE=" + tokens_file(),
                                  "LOG_FILE=" + log_file()});
     remotes_["repo"] = {server_->url("/repo.git"), kToken1};
     sb::SandboxSpec spec;
@@ -81,8 +82,8 @@ class GitProxy : public ::testing::Test {
     std::lock_guard lock(mu_);
     remotes_[name].token = token;
   }
-  std::string tokens_file() const { return srv_.path() + "/tokens"; }
-  std::string log_file() const { return srv_.path() + "/requests.log"; }
+  std::string tokens_file() const { return srv_.path().string() + "/tokens"; }
+  std::string log_file() const { return srv_.path().string() + "/requests.log"; }
 
   Output git(const std::string& script, std::chrono::seconds timeout = std::chrono::seconds(120)) {
     return sh(*box_, script, {.cwd = cove::test::kWorkspace, .timeout = timeout, .env = git_env()});
@@ -110,7 +111,9 @@ TEST_F(GitProxy, CloneCommitPushRotateAndRevoke) {
       git("set -e; cd clone; echo one > one.txt; git add one.txt; git commit -qm one; "
           "GIT_TRACE_CURL=1 git push -q origin main");
   ASSERT_EQ(push.status.code, 0) << push.err;
-  EXPECT_EQ(host_sh("git -C " + srv_.path() + "/repo.git log --format=%s -1 | grep -qx one"), 0);
+  EXPECT_EQ(
+      sh_status("git -C " + srv_.path().string() + "/repo.git log --format=%s -1 | grep -qx one"),
+      0);
 
   // Rotate: the runtime's token changes and the server revokes the old one.
   set_token("repo", kToken2);
@@ -119,7 +122,9 @@ TEST_F(GitProxy, CloneCommitPushRotateAndRevoke) {
       git("set -e; cd clone; echo two > two.txt; git add two.txt; git commit -qm two; "
           "GIT_TRACE_CURL=1 git push -q origin main");
   ASSERT_EQ(push2.status.code, 0) << push2.err;
-  EXPECT_EQ(host_sh("git -C " + srv_.path() + "/repo.git log --format=%s -1 | grep -qx two"), 0);
+  EXPECT_EQ(
+      sh_status("git -C " + srv_.path().string() + "/repo.git log --format=%s -1 | grep -qx two"),
+      0);
   Output fetch = git("cd clone && git fetch -q origin && git status -sb | head -1");
   EXPECT_EQ(fetch.status.code, 0) << fetch.err;
 
@@ -257,13 +262,13 @@ TEST_F(GitProxy, CloneTimingWithThousandsOfFiles) {
             .count());
   };
   // One clone first warms the server's caches; then the two ways alternate, best of three.
-  host_sh_or_throw("git " + auth + " clone -q " + server_->url("/big.git") + " " + ws_.path() +
-                   "/warm");
+  cove::test::sh("git " + auth + " clone -q " + server_->url("/big.git") + " " +
+                 ws_.path().string() + "/warm");
   long long direct = 1LL << 60, proxied = 1LL << 60;
   for (int i = 0; i < 3; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    host_sh_or_throw("git " + auth + " clone -q " + server_->url("/big.git") + " " + ws_.path() +
-                     "/direct" + std::to_string(i));
+    cove::test::sh("git " + auth + " clone -q " + server_->url("/big.git") + " " +
+                   ws_.path().string() + "/direct" + std::to_string(i));
     direct = std::min(direct, ms_since(t0));
     auto t1 = std::chrono::steady_clock::now();
     Output o = git("git clone -q http://127.0.0.1:7418/big.git proxied" + std::to_string(i) +

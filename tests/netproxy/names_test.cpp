@@ -13,7 +13,7 @@
 
 #include "runtime/netproxy/proxy.hpp"
 #include "tests/netproxy/fixtures.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace np = cove::netproxy;
 namespace sb = cove::sandbox;

@@ -16,8 +16,8 @@
 #include <set>
 #include <thread>
 
-#include "tests/sandbox/harness.hpp"
 #include "tests/support/ia32_abi.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace sb = cove::sandbox;
 using cove::test::kProbe;
@@ -144,7 +144,7 @@ TEST_F(Escape, P07_SetuidAndFileCaps) {
   // A setuid binary owned by the sandbox's own root (host uid host_base, a mapped id, so the
   // kernel would honour the bit) in the writable workspace: nosuid and no_new_privs both
   // stand between it and euid 0.
-  std::string rootid = ws_.path() + "/rootid";
+  std::string rootid = ws_.path().string() + "/rootid";
   std::filesystem::copy_file("/usr/bin/id", rootid);
   uid_t sandbox_root = box_->spec().identity.host_base;
   ASSERT_EQ(::chown(rootid.c_str(), sandbox_root, sandbox_root), 0);
@@ -157,7 +157,7 @@ TEST_F(Escape, P07_SetuidAndFileCaps) {
 // 8: identity: root-owned files stay closed although the supervisor is root.
 TEST_F(Escape, P08_IdentityIsNeverHostRoot) {
   cove::test::TempDir secrets;
-  std::string key = secrets.path() + "/id_rsa";
+  std::string key = secrets.path().string() + "/id_rsa";
   std::ofstream(key) << "secret";
   ::chmod(key.c_str(), 0600);
   ::chmod(secrets.path().c_str(), 0755);
@@ -180,7 +180,7 @@ TEST_F(Escape, P08_IdentityIsNeverHostRoot) {
 // 11: host IPC: sockets on the host, by path or abstract name, are unreachable.
 TEST_F(Escape, P11_HostIpc) {
   cove::test::TempDir dir;
-  std::string path = dir.path() + "/host.sock";
+  std::string path = dir.path().string() + "/host.sock";
   std::string abstract = "cove-test-" + std::to_string(::getpid());
   auto listen_on = [](const std::string& name, bool is_abstract) {
     int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -413,10 +413,10 @@ TEST_F(Escape, P23_FilterIsInstalledForEveryCommand) {
 // writable source, make that directory writable).
 TEST(EscapeBinds, P24_BindTargetsDoNotFollowLinks) {
   cove::test::TempDir ws, src;
-  std::ofstream(src.path() + "/marker") << "from the source\n";
+  std::ofstream(src.path().string() + "/marker") << "from the source\n";
   for (std::string target : {"/usr/bin", "../../usr/lib", "/proc/self/root/etc"}) {
-    std::filesystem::remove(ws.path() + "/sub");
-    ASSERT_EQ(::symlink(target.c_str(), (ws.path() + "/sub").c_str()), 0);
+    std::filesystem::remove(ws.path().string() + "/sub");
+    ASSERT_EQ(::symlink(target.c_str(), (ws.path().string() + "/sub").c_str()), 0);
     sb::SandboxSpec spec = cove::test::probe_spec(ws.path());
     spec.binds.push_back({src.path(), std::string(kWorkspace) + "/sub", false});
     std::unique_ptr<sb::Sandbox> box;

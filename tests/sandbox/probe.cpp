@@ -30,9 +30,12 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/files.hpp"
 #include "tests/support/ia32_abi.hpp"
 
 namespace {
+
+using cove::test::slurp;
 
 void report(const char* name, long rc) {
   if (rc == -1)
@@ -45,13 +48,6 @@ void report_open(const char* name, const char* path, int flags) {
   int fd = ::open(path, flags | O_CLOEXEC, 0644);
   report(name, fd);
   if (fd >= 0) ::close(fd);
-}
-
-std::string slurp(const char* path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Runs `fn` in a child; prints how the child ended (exit code or signal name).

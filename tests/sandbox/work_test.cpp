@@ -10,7 +10,8 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace sb = cove::sandbox;
 using cove::test::Output;
@@ -35,14 +36,12 @@ Cli cove_cli(const std::vector<std::string>& args, const std::string& input = ""
   std::string cmd = std::string(COVE_BINARY);
   for (const auto& a : args)
     cmd += " '" + a + "'";
-  std::string in = tmp.path() + "/in", out = tmp.path() + "/out", err = tmp.path() + "/err";
+  std::string in = tmp.path().string() + "/in", out = tmp.path().string() + "/out",
+              err = tmp.path().string() + "/err";
   std::ofstream(in) << input;
   int status = std::system((cmd + " <" + in + " >" + out + " 2>" + err).c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, cove::test::slurp(out),
+          cove::test::slurp(err)};
 }
 
 }  // namespace
@@ -74,7 +73,7 @@ TEST_F(Work, GitInTheBoundCheckoutOwnedByTheSandboxUser) {
   EXPECT_EQ(o.out, "first\n");
   // On the host, the files belong to the sandbox user's host uid, never to root.
   struct stat st;
-  ASSERT_EQ(::stat((ws_.path() + "/README").c_str(), &st), 0);
+  ASSERT_EQ(::stat((ws_.path().string() + "/README").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, box_->spec().identity.host_uid());
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
@@ -263,10 +262,10 @@ TEST(CoveCli, RunPassesStdioAndExitCodes) {
 TEST(CoveCli, OptionsApply) {
   cove::test::TempDir ws;
   cove::test::give_to_sandbox_user(ws.path(), sb::SandboxSpec{});  // only :ro stops writes
-  Cli o =
-      cove_cli({"sandbox", "run", "--bind", ws.path() + ":/workspace/w:ro", "--hostname", "box1",
-                "--env", "A=1", "--memory", "300M", "--pids", "77", "--workdir", "/workspace", "--",
-                "sh", "-c", "echo $A $(hostname) $PWD; touch w/x 2>&1 | grep -c 'Read-only'"});
+  Cli o = cove_cli({"sandbox", "run", "--bind", ws.path().string() + ":/workspace/w:ro",
+                    "--hostname", "box1", "--env", "A=1", "--memory", "300M", "--pids", "77",
+                    "--workdir", "/workspace", "--", "sh", "-c",
+                    "echo $A $(hostname) $PWD; touch w/x 2>&1 | grep -c 'Read-only'"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.out, "1 box1 /workspace\n1\n");
 }
@@ -291,7 +290,7 @@ TEST(CoveCli, ShellGetsATerminalOfTheSandboxsOwn) {
   std::string inner = std::string(COVE_BINARY) + " sandbox shell -- /bin/sh -c 'tty; exit 3'";
   Cli o = [&] {
     cove::test::TempDir tmp;
-    std::string out = tmp.path() + "/out";
+    std::string out = tmp.path().string() + "/out";
     int status =
         std::system(("script -qec \"" + inner + "\" /dev/null </dev/null >" + out).c_str());
     std::ifstream f(out);

@@ -1,53 +1,17 @@
 // What the session tests share: cove serve pointed at a scripted Messages-API model server,
 // a cove forge as the token-protected git server, server-everything as a real MCP peer, and
 // helpers that collect a session's events through the official SDK.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import { coveBin, tempDir, removeDir, startProcess, stopProcess } from '../support/process.mjs';
+import { collect } from '../support/events.mjs';
 
-export const coveBin = process.env.COVE_BIN;
-if (!coveBin) throw new Error('COVE_BIN must name the cove binary');
+export { coveBin, tempDir, startProcess, stopProcess, collect };
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function tempDir(prefix = 'cove-sessions-test-') {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-// Starts a process and resolves when its output matches `ready` (with the match).
-export function startProcess(cmd, args, { env = {}, ready, timeoutMs = 20000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out}`)), timeoutMs);
-    const onData = (d) => {
-      out += d;
-      const m = out.match(ready);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, match: m, output: () => out });
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}): ${out}`));
-    });
-  });
-}
-
-export function stopProcess(proc, signal = 'SIGTERM') {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.removeAllListeners('exit');
-    proc.on('exit', () => resolve());
-    proc.kill(signal);
-  });
-}
 
 export async function freePort() {
   return new Promise((resolve) => {
@@ -65,7 +29,6 @@ export async function startCove({ modelURL, extra = [], env = {}, home = tempDir
   const apiKey = 'sk-sessions-test';
   const p = await startProcess(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', apiKey, '--offline', '--model-retry-base-ms', '50', ...extra], {
     env: { COVE_MODEL_PROVIDER: 'anthropic', COVE_MODEL_BASE_URL: modelURL ?? 'http://127.0.0.1:9', COVE_MODEL_API_KEY: 'model-key-not-a-secret', ...env },
-    ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   });
   const baseURL = p.match[1];
   const sdk = new Anthropic({ apiKey, baseURL, maxRetries: 0 });
@@ -73,7 +36,7 @@ export async function startCove({ modelURL, extra = [], env = {}, home = tempDir
     ...p, home, apiKey, baseURL, sdk,
     async stop() {
       await stopProcess(p.proc);
-      rmSync(home, { recursive: true, force: true });
+      removeDir(home);
     },
   };
 }
@@ -82,9 +45,7 @@ export async function startCove({ modelURL, extra = [], env = {}, home = tempDir
 export async function startForge() {
   const home = tempDir('cove-forge-home-');
   const forge = (...args) => execFileSync(coveBin, ['forge', ...args, '--home', home], { encoding: 'utf8' }).trim();
-  const p = await startProcess(coveBin, ['forge', '--listen', '127.0.0.1:0', '--home', home], {
-    ready: /(http:\/\/127\.0\.0\.1:\d+)/,
-  });
+  const p = await startProcess(coveBin, ['forge', '--listen', '127.0.0.1:0', '--home', home]);
   return {
     ...p, home, url: p.match[1], cli: forge,
     createRepo(fullName, files) {
@@ -94,7 +55,7 @@ export async function startForge() {
         writeFileSync(join(dir, path), content);
       }
       forge('repo', 'create', fullName, '--from', dir);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
       return `${p.match[1]}/${fullName}.git`;
     },
     // The token is the last word cove forge token create prints.
@@ -106,7 +67,7 @@ export async function startForge() {
     },
     async stop() {
       await stopProcess(p.proc);
-      rmSync(home, { recursive: true, force: true });
+      removeDir(home);
     },
   };
 }
@@ -119,16 +80,6 @@ export async function startEverything() {
     join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp',
   ], { env: { PORT: String(port) }, ready: /listening on port/i });
   return { ...p, url: `http://127.0.0.1:${port}/mcp`, stop: () => stopProcess(p.proc) };
-}
-
-// Events of the session's stream until `until(events)` holds (previews included).
-export async function collect(stream, until) {
-  const events = [];
-  for await (const ev of stream) {
-    events.push(ev);
-    if (until(events)) break;
-  }
-  return events;
 }
 
 export const idleCount = (n) => (evs) => evs.filter((e) => e.type === 'session.status_idle').length >= n;

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "runtime/sessions/id_slot.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::sessions {
 namespace {
@@ -22,9 +23,6 @@ namespace fs = std::filesystem;
 class OwnedDir : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cove-owned-dir-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     fs::create_directories(root_ / "workspace");
     // Owned by whoever runs the test (root in CI), private, empty: what an agent would like
     // to get hold of.
@@ -34,7 +32,6 @@ class OwnedDir : public ::testing::Test {
     workspace_.reset(::open((root_ / "workspace").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(workspace_);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   void expect_victim_untouched() {
     struct stat st {};
@@ -53,7 +50,8 @@ class OwnedDir : public ::testing::Test {
     return "not refused";
   }
 
-  fs::path root_;
+  cove::test::TempDir tmp_{"cove-owned-dir"};
+  fs::path root_ = tmp_.path();
   struct stat victim_before_ {};
   UniqueFd workspace_;
   // The sandbox user when running as root; else the caller (chown to oneself is allowed).
@@ -105,9 +103,8 @@ TEST_F(OwnedDir, DotDotAndFilesInTheWayAreRefused) {
 
 // Each live session gets its own host id range, kept while its directory exists.
 TEST(IdSlot, DistinctPerSessionStableAndFreedWithTheDirectory) {
-  char tmpl[] = "/tmp/cove-id-slot-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  fs::path sessions = tmpl;
+  cove::test::TempDir tmp("cove-id-slot");
+  fs::path sessions = tmp.path();
   std::set<std::string> deleted;
   auto exists = [&](const std::string& id) { return !deleted.count(id); };
   std::set<uint32_t> slots;
@@ -137,7 +134,6 @@ TEST(IdSlot, DistinctPerSessionStableAndFreedWithTheDirectory) {
   }
   deleted.insert("s7");
   EXPECT_EQ(claim_id_slot(sessions, "sesn_new", exists), 7u);
-  fs::remove_all(sessions);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/sessions/session_runner.hpp"
 #include "runtime/store/store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using cove::store::Object;
@@ -18,17 +19,9 @@ namespace {
 
 class RunnerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cove-runner-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "cove.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-  std::string path_;
+  cove::test::TempDir tmp_{"cove-runner-test"};
+  fs::path dir_ = tmp_.path();
+  std::string path_ = (dir_ / "cove.db").string();
 };
 
 Object session(const std::string& id, const std::string& status) {

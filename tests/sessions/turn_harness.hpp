@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <deque>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "runtime/sessions/session_work.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::sessions::test {
 
@@ -101,10 +101,7 @@ inline json always_ask(const std::string& tool) {
 class TurnTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cove-turn-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = store::open_sqlite_store((dir_ / "cove.db").string());
+    store_ = store::open_sqlite_store((dir_.path() / "cove.db").string());
     log_ = std::make_unique<EventLog>(*store_);
     config_.max_retries = 2;
     config_.retry_base = std::chrono::milliseconds(1);
@@ -115,7 +112,6 @@ class TurnTest : public ::testing::Test {
     work_.reset();
     log_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // A session whose agent has these tools; the work for it starts now.
@@ -189,7 +185,7 @@ class TurnTest : public ::testing::Test {
 
   json stop_reason() { return last("session.status_idle")["stop_reason"]; }
 
-  std::filesystem::path dir_;
+  cove::test::TempDir dir_{"cove-turn"};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<EventLog> log_;
   RunnerConfig config_;

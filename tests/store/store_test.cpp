@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "runtime/store/sqlite.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using cove::store::Object;
@@ -21,17 +22,9 @@ namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cove-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "cove.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-  std::string path_;
+  cove::test::TempDir tmp_{"cove-store-test"};
+  fs::path dir_ = tmp_.path();
+  std::string path_ = (dir_ / "cove.db").string();
 };
 
 Object session(const std::string& id, const std::string& status = "idle") {

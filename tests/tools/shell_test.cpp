@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "runtime/tools/tools.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace sb = cove::sandbox;
 using cove::tools::json;

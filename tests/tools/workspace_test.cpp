@@ -12,10 +12,12 @@
 #include <thread>
 
 #include "runtime/tools/tools.hpp"
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 namespace sb = cove::sandbox;
 namespace fs = std::filesystem;
+using cove::test::slurp;
 using cove::tools::json;
 using cove::tools::ToolLimits;
 using cove::tools::ToolOutput;
@@ -31,11 +33,6 @@ bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
 class Files : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,14 +46,15 @@ class Files : public ::testing::Test {
     return tools;
   }
 
-  std::string host(const std::string& rel) const { return ws_.path() + "/" + rel; }
+  std::string host(const std::string& rel) const { return ws_.path().string() + "/" + rel; }
   uid_t user() const { return box_->spec().identity.host_uid(); }
 
   // Creates a file in the workspace from the host side, by default owned by the sandbox user.
   void put(const std::string& rel, const std::string& content, mode_t mode = 0644, int uid = -1) {
     fs::path p = host(rel);
     fs::create_directories(p.parent_path());
-    for (fs::path d = p.parent_path(); d.string().size() > ws_.path().size(); d = d.parent_path())
+    for (fs::path d = p.parent_path(); d.string().size() > ws_.path().string().size();
+         d = d.parent_path())
       ASSERT_EQ(::chown(d.c_str(), user(), user()), 0);
     std::ofstream(p) << content;
     uid_t owner = uid < 0 ? user() : static_cast<uid_t>(uid);

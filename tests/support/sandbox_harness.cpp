@@ -1,4 +1,4 @@
-#include "tests/sandbox/harness.hpp"
+#include "tests/support/sandbox_harness.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,17 +15,6 @@
 #include <thread>
 
 namespace cove::test {
-
-TempDir::TempDir(const std::string& prefix) {
-  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 Output run(sandbox::Sandbox& box, const std::vector<std::string>& argv, RunOptions opts) {
   int in[2], out[2], err[2];

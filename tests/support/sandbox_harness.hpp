@@ -1,4 +1,5 @@
-// Helpers for tests that run commands in real sandboxes (root required).
+// Helpers for tests that run commands in real sandboxes (root required): the sandbox tests
+// themselves, the built-in tools' and the network proxies'.
 #pragma once
 
 #include <chrono>
@@ -8,19 +9,9 @@
 #include <vector>
 
 #include "sandbox/sandbox.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cove::test {
-
-// A host directory removed (recursively) on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "cove-test");
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct Output {
   sandbox::ExitStatus status;
