@@ -7,8 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "net/http_server.hpp"
-#include "runtime/api/common.hpp"
+#include "runtime/api/error.hpp"
+#include "runtime/api/query.hpp"
+#include "runtime/api/validation.hpp"
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/sessions/session_runner.hpp"
 

@@ -1,39 +1,12 @@
-#include "runtime/api/common.hpp"
+#include "runtime/api/query.hpp"
 
+#include <cctype>
 #include <charconv>
-#include <chrono>
-#include <ctime>
-#include <random>
 
-#include "runtime/domain/metadata.hpp"
+#include "base/clock.hpp"
+#include "runtime/api/error.hpp"
 
 namespace cove::api {
-
-void bad_request(const std::string& message, const std::string& error_code) {
-  throw ApiError(400, "invalid_request_error", message, error_code);
-}
-
-void not_found(const std::string& what, const std::string& id, const std::string& error_code) {
-  // Ids are echoed only when they look like ids: the path could carry anything.
-  std::string shown = id.size() <= 64 ? id : id.substr(0, 64) + "...";
-  for (char& c : shown)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '?';
-  throw ApiError(404, "not_found_error", what + " " + shown + " not found", error_code);
-}
-
-void conflict(const std::string& message, const std::string& error_code) {
-  throw ApiError(409, "conflict_error", message, error_code);
-}
-
-json metadata_value(const json& value, const std::string& path) {
-  return domain::parse_metadata(value, path);
-}
-
-json patch_metadata(const json& current, const json& patch, const std::string& path,
-                    bool empty_deletes) {
-  auto base = current.is_object() ? current.get<domain::Metadata>() : domain::Metadata{};
-  return domain::patch_metadata(std::move(base), patch, path, empty_deletes);
-}
 
 std::string percent_decode(std::string_view text) {
   std::string out;
