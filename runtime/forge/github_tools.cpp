@@ -64,7 +64,8 @@ const json& GitHubTools::tools() const {
 }
 
 std::optional<json> GitHubTools::call(const std::string& name, const json& arguments,
-                                      const TokenRecord& token) {
+                                      const mcp::Caller& caller) {
+  const auto& token = std::any_cast<const TokenRecord&>(caller.principal);
   auto fn = tool_functions().find(name);
   const json* def = tool_definition(name);
   if (fn == tool_functions().end() || !def) return std::nullopt;
