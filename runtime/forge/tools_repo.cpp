@@ -376,8 +376,9 @@ std::vector<std::string> language_extensions(const std::string& language) {
   return {lower(language)};
 }
 
-SearchQuery parse_query(const std::string& query) {
-  SearchQuery q;
+// The query's words: a /regular expression/ (spaces included) or a run of non-spaces in
+// which "quoted parts" may hold spaces.
+std::vector<std::string> query_tokens(const std::string& query) {
   std::vector<std::string> tokens;
   for (std::size_t i = 0; i < query.size();) {
     if (std::isspace(static_cast<unsigned char>(query[i]))) {
@@ -386,7 +387,7 @@ SearchQuery parse_query(const std::string& query) {
     }
     std::size_t j = i;
     std::string token;
-    if (query[i] == '/') {  // a /regular expression/, spaces included
+    if (query[i] == '/') {
       auto close = query.find('/', i + 1);
       while (close != std::string::npos && close + 1 < query.size() &&
              !std::isspace(static_cast<unsigned char>(query[close + 1])))
@@ -414,8 +415,64 @@ SearchQuery parse_query(const std::string& query) {
     tokens.push_back(token);
     i = j;
   }
+  return tokens;
+}
+
+// Applies a qualifier token (repo:, path:, language:, …) to q; false when the token is search
+// text ("std::string" and the like, or a qualifier without a value).
+bool apply_qualifier(SearchQuery& q, const std::string& t) {
+  auto colon = t.find(':');
+  if (colon == std::string::npos || t.front() == '"' || t.front() == '/') return false;
+  auto key = lower(t.substr(0, colon));
+  auto value = t.substr(colon + 1);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  if (value.empty()) return false;
+  if (key == "repo") {
+    q.repo = value;
+  } else if (key == "org" || key == "user") {
+    q.owner = value;
+  } else if (key == "path") {
+    q.path_prefix = value.front() == '/' ? value.substr(1) : value;
+  } else if (key == "filename") {
+    q.filename = value;
+  } else if (key == "extension") {
+    q.extension = lower(value.front() == '.' ? value.substr(1) : value);
+  } else if (key == "language") {
+    q.languages = language_extensions(value);
+  } else if (key == "in") {
+    q.in_path = lower(value) == "path";
+    q.in_file = lower(value) == "file";
+  } else if (key == "size" || key == "is") {
+    // Not meaningful here: every file is searched.
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A search term: "exact text", /regex/ (case-insensitive) or a word.
+SearchTerm search_term(const std::string& t, bool negated) {
+  SearchTerm term;
+  term.negated = negated;
+  if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
+    term.text = lower(t.substr(1, t.size() - 2));
+  } else if (t.size() >= 3 && t.front() == '/' && t.back() == '/') {
+    try {
+      term.regex.emplace(t.substr(1, t.size() - 2), std::regex::ECMAScript | std::regex::icase);
+    } catch (const std::regex_error& e) {
+      throw GitHubToolError("invalid regular expression " + t + ": " + e.what());
+    }
+  } else {
+    term.text = lower(t);
+  }
+  return term;
+}
+
+SearchQuery parse_query(const std::string& query) {
+  SearchQuery q;
   bool negate_next = false, or_next = false;
-  for (const auto& t : tokens) {
+  for (const auto& t : query_tokens(query)) {
     if (t == "NOT") {
       negate_next = true;
       continue;
@@ -424,56 +481,13 @@ SearchQuery parse_query(const std::string& query) {
       or_next = true;
       continue;
     }
-    auto colon = t.find(':');
-    if (colon != std::string::npos && t.front() != '"' && t.front() != '/') {
-      auto key = lower(t.substr(0, colon));
-      auto value = t.substr(colon + 1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
-      bool qualifier = !value.empty();
-      if (!qualifier) {
-      } else if (key == "repo") {
-        q.repo = value;
-      } else if (key == "org" || key == "user") {
-        q.owner = value;
-      } else if (key == "path") {
-        q.path_prefix = value.front() == '/' ? value.substr(1) : value;
-      } else if (key == "filename") {
-        q.filename = value;
-      } else if (key == "extension") {
-        q.extension = lower(value.front() == '.' ? value.substr(1) : value);
-      } else if (key == "language") {
-        q.languages = language_extensions(value);
-      } else if (key == "in") {
-        q.in_path = lower(value) == "path";
-        q.in_file = lower(value) == "file";
-      } else if (key == "size" || key == "is") {
-        // Not meaningful here: every file is searched.
-      } else {
-        qualifier = false;  // "std::string" and the like are search text
-      }
-      if (qualifier) {
-        negate_next = or_next = false;
-        continue;
-      }
+    if (!apply_qualifier(q, t)) {
+      auto term = search_term(t, negate_next);
+      if (or_next && !q.groups.empty())
+        q.groups.back().push_back(std::move(term));
+      else
+        q.groups.push_back({std::move(term)});
     }
-    SearchTerm term;
-    term.negated = negate_next;
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
-      term.text = lower(t.substr(1, t.size() - 2));
-    } else if (t.size() >= 3 && t.front() == '/' && t.back() == '/') {
-      try {
-        term.regex.emplace(t.substr(1, t.size() - 2), std::regex::ECMAScript | std::regex::icase);
-      } catch (const std::regex_error& e) {
-        throw GitHubToolError("invalid regular expression " + t + ": " + e.what());
-      }
-    } else {
-      term.text = lower(t);
-    }
-    if (or_next && !q.groups.empty())
-      q.groups.back().push_back(std::move(term));
-    else
-      q.groups.push_back({std::move(term)});
     negate_next = or_next = false;
   }
   return q;
