@@ -1,7 +1,5 @@
 #include "mcp/types.hpp"
 
-#include <array>
-
 namespace cove::mcp {
 namespace {
 
@@ -16,14 +14,6 @@ json field(const json& j, const char* key) {
 }
 
 }  // namespace
-
-bool is_supported_protocol_version(std::string_view version) {
-  static constexpr std::array<std::string_view, 4> supported = {"2025-11-25", "2025-06-18",
-                                                                "2025-03-26", "2024-11-05"};
-  for (auto v : supported)
-    if (v == version) return true;
-  return false;
-}
 
 bool ServerInfo::tools_list_changed() const {
   auto tools = capabilities.find("tools");

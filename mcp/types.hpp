@@ -8,14 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "mcp/versions.hpp"
+
 namespace cove::mcp {
 
 using json = nlohmann::json;
-
-// The revision the client asks for, and every revision it accepts when a server answers with
-// an older one (2024-11-05 is the HTTP+SSE era).
-inline constexpr std::string_view kLatestProtocolVersion = "2025-11-25";
-bool is_supported_protocol_version(std::string_view version);
 
 struct Implementation {
   std::string name;

@@ -124,6 +124,19 @@ struct RepoCache::Impl {
   // session_checkout.cpp
   fs::path choose_lower(const MirrorInfo& mirror, const std::string& branch, Owner owner,
                         SessionCheckout& out);
+  // The fetched mirror a checkout is made from, pinned (shared lock) against eviction and
+  // re-clones, and the prepared tree under its overlay (empty without overlays).
+  struct PinnedMirror {
+    MirrorInfo mirror;
+    std::optional<FileLock> pin;
+    std::string branch;
+    fs::path lower;
+  };
+  PinnedMirror pin_mirror(const CheckoutRequest& request, SessionCheckout& out);
+  // Makes out.host_dir the checkout (an overlay on the pinned tree, or a full copy) and
+  // writes the session's lease; on failure removes what it made and throws RepoError.
+  void make_session_view(const CheckoutRequest& request, const PinnedMirror& pinned,
+                         bool head_ready, SessionCheckout& out);
   SessionCheckout checkout(const CheckoutRequest& request);
   void release(const std::string& session_id);
 };

@@ -119,8 +119,10 @@ fs::path RepoCache::Impl::choose_lower(const MirrorInfo& mirror, const std::stri
   return build_tree(mirror, branch, owner, &out.built_prepared_tree);
 }
 
-SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
-  const auto url_for_errors = req.repo.url;
+namespace {
+
+void check_request(const CheckoutRequest& req, const fs::path& session_dir) {
+  const auto& url_for_errors = req.repo.url;
   if (!valid_session_id(req.session_id)) {
     throw RepoError(RepoErrorKind::checkout, url_for_errors,
                     "invalid session id '" + req.session_id + "'");
@@ -128,55 +130,46 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
   if (req.mount_path.empty() || req.mount_path.front() != '/') {
     throw RepoError(RepoErrorKind::checkout, url_for_errors, "mount_path must be absolute");
   }
-  auto session_dir = sessions / req.session_id;
   if (fs::exists(session_dir)) {
     throw RepoError(RepoErrorKind::checkout, url_for_errors,
                     "session " + req.session_id + " already has a checkout");
   }
+}
 
+}  // namespace
+
+RepoCache::Impl::PinnedMirror RepoCache::Impl::pin_mirror(const CheckoutRequest& req,
+                                                          SessionCheckout& out) {
   // A mirror found damaged while building the tree is re-cloned once.
-  MirrorInfo mirror;
-  std::optional<FileLock> pin;
-  std::string branch;
-  SessionCheckout out;
-  fs::path lower;
+  PinnedMirror p;
   for (int attempt = 0;; ++attempt) {
-    mirror = fetch(req.repo);
-    branch = !req.repo.branch.empty()  ? req.repo.branch
-             : req.repo.commit.empty() ? mirror.default_branch
-                                       : "";
+    p.mirror = fetch(req.repo);
+    p.branch = !req.repo.branch.empty()  ? req.repo.branch
+               : req.repo.commit.empty() ? p.mirror.default_branch
+                                         : "";
     // Shared: neither eviction nor a re-clone can start while this session is being made.
-    pin.emplace(mirror_lock(mirror.key), FileLock::Mode::shared);
+    p.pin.emplace(mirror_lock(p.mirror.key), FileLock::Mode::shared);
     try {
-      if (options.overlay) lower = choose_lower(mirror, branch, req.owner, out);
-      break;
+      if (options.overlay) p.lower = choose_lower(p.mirror, p.branch, req.owner, out);
+      return p;
     } catch (const MirrorDamaged& d) {
-      pin.reset();
-      if (attempt > 0) throw RepoError(RepoErrorKind::checkout, mirror.url, d.what());
+      p.pin.reset();
+      if (attempt > 0) throw RepoError(RepoErrorKind::checkout, p.mirror.url, d.what());
       repair_mirror(req.repo);
     }
   }
-  out.session_id = req.session_id;
-  out.url = mirror.url;
-  out.commit = mirror.commit;
-  out.branch = branch;
-  out.layer_dir = session_dir;
-  out.host_dir = req.host_dir.empty() ? session_dir / "merged" : req.host_dir;
-  std::optional<TreeMeta> tree_meta;
-  if (!lower.empty()) {
-    tree_meta = read_tree_meta(lower);
-    auto meta_path = lower;
-    touch(meta_path += ".json");
-  }
-  // A prepared tree already has HEAD on the branch it was built for.
-  bool head_ready = !out.updated_in_layer && tree_meta && tree_meta->commit == mirror.commit &&
-                    tree_meta->branch == branch;
+}
 
+void RepoCache::Impl::make_session_view(const CheckoutRequest& req, const PinnedMirror& pinned,
+                                        bool head_ready, SessionCheckout& out) {
+  const auto& mirror = pinned.mirror;
+  const auto& branch = pinned.branch;
+  const auto& lower = pinned.lower;
+  const auto& session_dir = out.layer_dir;
   bool copying = false;
   try {
-    for (const auto* p : {&lower, &session_dir, &out.host_dir}) {
-      if (!overlay_safe(*p))
-        throw std::runtime_error("path unusable for overlayfs: " + p->string());
+    for (const fs::path& p : {lower, session_dir, out.host_dir}) {
+      if (!overlay_safe(p)) throw std::runtime_error("path unusable for overlayfs: " + p.string());
     }
     fs::create_directories(session_dir / "upper");
     fs::create_directories(session_dir / "work");
@@ -220,6 +213,30 @@ SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
     }
     throw RepoError(RepoErrorKind::checkout, mirror.url, e.what());
   }
+}
+
+SessionCheckout RepoCache::Impl::checkout(const CheckoutRequest& req) {
+  auto session_dir = sessions / req.session_id;
+  check_request(req, session_dir);
+  SessionCheckout out;
+  auto pinned = pin_mirror(req, out);
+  const auto& mirror = pinned.mirror;
+  out.session_id = req.session_id;
+  out.url = mirror.url;
+  out.commit = mirror.commit;
+  out.branch = pinned.branch;
+  out.layer_dir = session_dir;
+  out.host_dir = req.host_dir.empty() ? session_dir / "merged" : req.host_dir;
+  std::optional<TreeMeta> tree_meta;
+  if (!pinned.lower.empty()) {
+    tree_meta = read_tree_meta(pinned.lower);
+    auto meta_path = pinned.lower;
+    touch(meta_path += ".json");
+  }
+  // A prepared tree already has HEAD on the branch it was built for.
+  bool head_ready = !out.updated_in_layer && tree_meta && tree_meta->commit == mirror.commit &&
+                    tree_meta->branch == pinned.branch;
+  make_session_view(req, pinned, head_ready, out);
 
   out.plan.entries.push_back(MountEntry{out.host_dir, req.mount_path, false});
   auto objects = mirror.path / "objects";

@@ -134,6 +134,15 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(beast::tcp_stream stream);
+  // Reads one request's header, then its body, into parser; an error to answer (then close)
+  // when the request is too large or malformed.
+  enum class Read { request, refused, closed };
+  asio::awaitable<Read> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     http::request_parser<http::string_body>& parser,
+                                     ServerResponse& refusal);
+  // Writes a response whose body is known; false when the connection should close.
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, ServerResponse out,
+                                       unsigned version, bool keep_alive);
   asio::awaitable<ServerResponse> call_handler(ServerRequest req);
   asio::awaitable<void> write_stream(beast::tcp_stream& stream, ServerResponse& res);
   asio::awaitable<void> linger(beast::tcp_stream& stream);
@@ -150,6 +159,21 @@ ServerResponse plain_error(int status, std::string_view message) {
   r.body = R"({"type":"error","error":{"type":")" + type + R"(","message":")" +
            std::string(message) + R"("}})";
   return r;
+}
+
+ServerRequest to_server_request(http::request<http::string_body>& msg, const std::string& peer) {
+  ServerRequest req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    req.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  req.body = std::move(msg.body());
+  req.peer = peer;
+  return req;
 }
 
 std::string chunk(std::string_view data) {
@@ -260,6 +284,63 @@ asio::awaitable<void> HttpServer::Impl::linger(beast::tcp_stream& stream) {
   }
 }
 
+asio::awaitable<HttpServer::Impl::Read> HttpServer::Impl::read_request(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, ServerResponse& refusal) {
+  beast::error_code ec;
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == http::error::body_limit) {  // Content-Length above the limit
+    refusal = plain_error(413, "request body too large");
+    co_return Read::refused;
+  }
+  if (ec == http::error::header_limit) {
+    refusal = plain_error(431, "request headers too large");
+    co_return Read::refused;
+  }
+  if (ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+      co_return Read::closed;
+    refusal = plain_error(400, "malformed HTTP request");
+    co_return Read::refused;
+  }
+  auto length = parser.content_length();
+  if (length && *length > opt.max_body_bytes) {
+    refusal = plain_error(413, "request body too large");
+    co_return Read::refused;
+  }
+  stream.expires_after(opt.header_timeout);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == http::error::body_limit) {
+    refusal = plain_error(413, "request body too large");
+    co_return Read::refused;
+  }
+  if (ec) {
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream) co_return Read::closed;
+    refusal = plain_error(400, "malformed HTTP request");
+    co_return Read::refused;
+  }
+  co_return Read::request;
+}
+
+asio::awaitable<bool> HttpServer::Impl::write_response(beast::tcp_stream& stream,
+                                                       ServerResponse out, unsigned version,
+                                                       bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(out.status), version};
+  for (const auto& [k, v] : out.headers)
+    res.set(k, v);
+  res.body() = std::move(out.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  stream.expires_after(opt.write_timeout);
+  beast::error_code ec;
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && keep_alive;
+}
+
+// One connection: read a request, call the handler, write the response, until the client
+// closes, a keep-alive ends, or a request cannot be trusted.
 asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
   beast::flat_buffer buffer;
   std::string peer;
@@ -274,82 +355,29 @@ asio::awaitable<void> HttpServer::Impl::serve(beast::tcp_stream stream) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
     parser.body_limit(opt.max_body_bytes);
-    beast::error_code ec;
     // The first request must arrive within the header timeout; a kept-alive connection may
     // sit idle for longer between requests.
     stream.expires_after(first ? opt.header_timeout : opt.idle_timeout);
     first = false;
-    co_await http::async_read_header(stream, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
-    std::optional<ServerResponse> early;
-    if (ec == http::error::body_limit) {  // Content-Length above the limit
-      early = plain_error(413, "request body too large");
-    } else if (ec == http::error::header_limit) {
-      early = plain_error(431, "request headers too large");
-    } else if (ec == http::error::end_of_stream || ec) {
-      if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
-          ec != asio::error::connection_reset && ec != asio::error::eof) {
-        early = plain_error(400, "malformed HTTP request");
-      } else {
-        break;
-      }
-    } else {
-      auto length = parser.content_length();
-      if (length && *length > opt.max_body_bytes) {
-        early = plain_error(413, "request body too large");
-      } else {
-        stream.expires_after(opt.header_timeout);
-        co_await http::async_read(stream, buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == http::error::body_limit) {
-          early = plain_error(413, "request body too large");
-        } else if (ec) {
-          if (ec == beast::error::timeout || ec == http::error::end_of_stream) break;
-          early = plain_error(400, "malformed HTTP request");
-        }
-      }
-    }
-    if (early) {  // answer, then close: the rest of the request cannot be trusted
-      http::response<http::string_body> res{static_cast<http::status>(early->status), 11};
-      for (const auto& [k, v] : early->headers)
-        res.set(k, v);
-      res.body() = early->body;
-      res.keep_alive(false);
-      res.prepare_payload();
-      stream.expires_after(opt.write_timeout);
-      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    ServerResponse refusal;
+    auto read = co_await read_request(stream, buffer, parser, refusal);
+    if (read == Read::closed) break;
+    if (read == Read::refused) {  // answer, then close: the rest of the request cannot be trusted
+      co_await write_response(stream, std::move(refusal), 11, false);
       co_await linger(stream);
       break;
     }
     auto& msg = parser.get();
-    ServerRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
-    req.peer = peer;
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
+    ServerRequest req = to_server_request(msg, peer);
     stream.expires_never();
     ServerResponse out = co_await call_handler(std::move(req));
     if (out.stream) {
       co_await write_stream(stream, out);
       break;
     }
-    http::response<http::string_body> res{static_cast<http::status>(out.status), version};
-    for (const auto& [k, v] : out.headers)
-      res.set(k, v);
-    res.body() = std::move(out.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    stream.expires_after(opt.write_timeout);
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !keep_alive) break;
+    if (!co_await write_response(stream, std::move(out), version, keep_alive)) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

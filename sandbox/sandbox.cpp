@@ -107,6 +107,29 @@ std::vector<UniqueFd> capture_bind_sources(const std::vector<wire::MountOp>& pla
   return out;
 }
 
+// The control channel between the supervisor and init: a SEQPACKET socket pair whose send
+// buffers hold the largest setup message.
+std::pair<UniqueFd, UniqueFd> control_channel() {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    throw_errno("init", "socketpair", errno);
+  std::pair<UniqueFd, UniqueFd> ends{UniqueFd(pair[0]), UniqueFd(pair[1])};
+  int buf = static_cast<int>(wire::kMaxMessage) * 2;
+  for (int fd : pair)
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  return ends;
+}
+
+// Init's answer once its root is built: ready, or the reason it failed.
+void await_ready(int control) {
+  std::string reply;
+  if (!receive(control, reply)) throw SandboxError("init", "the sandbox init exited during setup");
+  if (wire::Reader(reply).type() == wire::Type::kReady) return;
+  if (auto failure = setup_failure(reply)) throw *failure;
+  throw SandboxError("init", "unexpected reply during setup");
+}
+
 }  // namespace
 
 std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
@@ -122,15 +145,8 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   wire::Setup plan = setup_for(spec, ids);  // root fs, rlimits, seccomp
   const std::string setup = wire::encode(plan);
   std::vector<UniqueFd> sources = capture_bind_sources(plan.mounts);
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
-    throw_errno("init", "socketpair", errno);
-  sb->control_.reset(pair[0]);
-  UniqueFd theirs(pair[1]);
-  int buf = static_cast<int>(wire::kMaxMessage) * 2;
-  for (int fd : pair)
-    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  auto [ours, theirs] = control_channel();
+  sb->control_ = std::move(ours);
   sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns
   theirs.reset();
   write_id_mapping(sb->init_pid_, ids);  // never host uid 0
@@ -149,13 +165,8 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
     if (auto failure = queued_setup_failure(sb->control_.get())) throw *failure;
     throw;
   }
-
-  std::string reply;
-  if (!receive(sb->control_.get(), reply))
-    throw SandboxError("init", "the sandbox init exited during setup");
-  if (wire::Reader(reply).type() == wire::Type::kReady) return sb;
-  if (auto failure = setup_failure(reply)) throw *failure;
-  throw SandboxError("init", "unexpected reply during setup");
+  await_ready(sb->control_.get());
+  return sb;
 }
 
 Sandbox::~Sandbox() {

@@ -76,6 +76,90 @@ int serve(const ForgeArgs& a) {
   return 0;
 }
 
+void repo_create(const ForgeArgs& a) {
+  forge::ForgeHome home(forge_home(a));
+  auto row = home.create_repo(a.repo, a.from, a.is_public);
+  std::cout << "created " << row.full_name() << " (" << (row.is_public ? "public" : "private")
+            << ", default branch " << row.default_branch << ")\n"
+            << "clone: " << url_for(a) << "/" << row.full_name() << ".git\n";
+}
+
+void repo_list(const ForgeArgs& a) {
+  forge::ForgeHome home(forge_home(a));
+  for (const auto& r : home.db().repos())
+    std::cout << r.full_name() << "\t" << (r.is_public ? "public" : "private") << "\t"
+              << home.git_dir(r).string() << "\n";
+}
+
+void token_create(const ForgeArgs& a) {
+  forge::ForgeHome home(forge_home(a));
+  std::optional<std::string> scope;
+  if (!a.token_repo.empty()) scope = a.token_repo;
+  auto [secret, record] = home.create_token(scope, a.read_only, a.user);
+  std::cerr << "token " << record.id << " for " << record.login << ": "
+            << (record.repo ? *record.repo : std::string("every repository")) << ", "
+            << (record.read_only ? "read-only" : "read-write") << " (shown once; store it now)\n";
+  std::cout << secret << std::endl;
+}
+
+void token_revoke(const ForgeArgs& a) {
+  forge::ForgeHome home(forge_home(a));
+  home.revoke_token(a.token);
+  std::cout << "revoked\n";
+}
+
+void token_list(const ForgeArgs& a) {
+  forge::ForgeHome home(forge_home(a));
+  for (const auto& t : home.db().tokens())
+    std::cout << t.id << "\t" << t.hint << "\t" << t.login << "\t"
+              << (t.repo ? *t.repo : std::string("*")) << "\t"
+              << (t.read_only ? "read-only" : "read-write") << "\t"
+              << (t.revoked ? "revoked" : "active") << "\t" << t.created_at << "\n";
+}
+
+// A leaf subcommand that runs `handler` on the parsed options.
+CLI::App* add_action(CLI::App& parent, const std::string& name, const std::string& help,
+                     std::shared_ptr<ForgeArgs> a, int& exit_code,
+                     void (*handler)(const ForgeArgs&)) {
+  auto* sub = parent.add_subcommand(name, help);
+  sub->fallthrough();
+  sub->callback([what = parent.get_name() + " " + name, a, handler, &exit_code] {
+    guarded(exit_code, what.c_str(), [&] { handler(*a); });
+  });
+  return sub;
+}
+
+void add_repo(CLI::App& forge, const std::shared_ptr<ForgeArgs>& a, int& exit_code) {
+  auto* repo = forge.add_subcommand("repo", "Manage the forge's repositories");
+  repo->fallthrough();
+  repo->require_subcommand(1);
+  auto* create =
+      add_action(*repo, "create", "Create a repository OWNER/NAME", a, exit_code, repo_create);
+  create->add_option("name", a->repo, "OWNER/NAME")->required();
+  create->add_option("--from", a->from,
+                     "directory whose files become the first commit on main, or a git "
+                     "repository whose branches and tags are imported");
+  create->add_flag("--public", a->is_public, "anyone may fetch it without a token");
+  add_action(*repo, "list", "List the repositories", a, exit_code, repo_list);
+}
+
+void add_token(CLI::App& forge, const std::shared_ptr<ForgeArgs>& a, int& exit_code) {
+  auto* token = forge.add_subcommand("token", "Manage access tokens");
+  token->fallthrough();
+  token->require_subcommand(1);
+  auto* create =
+      add_action(*token, "create", "Create a token and print it once (stdout: the token alone)", a,
+                 exit_code, token_create);
+  create->add_option("--repo", a->token_repo, "limit the token to OWNER/NAME");
+  create->add_flag("--read-only", a->read_only, "the token may fetch and read, never write");
+  create->add_option("--user", a->user, "the user the token acts as (commit author, PR user)")
+      ->capture_default_str();
+  auto* revoke = add_action(*token, "revoke", "Revoke a token, by the token or its id", a,
+                            exit_code, token_revoke);
+  revoke->add_option("token", a->token, "the token, or its numeric id")->required();
+  add_action(*token, "list", "List tokens (never their secret)", a, exit_code, token_list);
+}
+
 }  // namespace
 
 void add_forge_commands(CLI::App& app, int& exit_code) {
@@ -93,82 +177,8 @@ void add_forge_commands(CLI::App& app, int& exit_code) {
     if (!forge->get_subcommands().empty()) return;
     guarded(exit_code, "", [&] { exit_code = serve(*a); });
   });
-
-  auto* repo = forge->add_subcommand("repo", "Manage the forge's repositories");
-  repo->fallthrough();
-  repo->require_subcommand(1);
-  auto* create = repo->add_subcommand("create", "Create a repository OWNER/NAME");
-  create->fallthrough();
-  create->add_option("name", a->repo, "OWNER/NAME")->required();
-  create->add_option("--from", a->from,
-                     "directory whose files become the first commit on main, or a git "
-                     "repository whose branches and tags are imported");
-  create->add_flag("--public", a->is_public, "anyone may fetch it without a token");
-  create->callback([a, &exit_code] {
-    guarded(exit_code, "repo create", [&] {
-      forge::ForgeHome home(forge_home(*a));
-      auto row = home.create_repo(a->repo, a->from, a->is_public);
-      std::cout << "created " << row.full_name() << " (" << (row.is_public ? "public" : "private")
-                << ", default branch " << row.default_branch << ")\n"
-                << "clone: " << url_for(*a) << "/" << row.full_name() << ".git\n";
-    });
-  });
-  auto* list = repo->add_subcommand("list", "List the repositories");
-  list->fallthrough();
-  list->callback([a, &exit_code] {
-    guarded(exit_code, "repo list", [&] {
-      forge::ForgeHome home(forge_home(*a));
-      for (const auto& r : home.db().repos())
-        std::cout << r.full_name() << "\t" << (r.is_public ? "public" : "private") << "\t"
-                  << home.git_dir(r).string() << "\n";
-    });
-  });
-
-  auto* token = forge->add_subcommand("token", "Manage access tokens");
-  token->fallthrough();
-  token->require_subcommand(1);
-  auto* tcreate =
-      token->add_subcommand("create", "Create a token and print it once (stdout: the token alone)");
-  tcreate->fallthrough();
-  tcreate->add_option("--repo", a->token_repo, "limit the token to OWNER/NAME");
-  tcreate->add_flag("--read-only", a->read_only, "the token may fetch and read, never write");
-  tcreate->add_option("--user", a->user, "the user the token acts as (commit author, PR user)")
-      ->capture_default_str();
-  tcreate->callback([a, &exit_code] {
-    guarded(exit_code, "token create", [&] {
-      forge::ForgeHome home(forge_home(*a));
-      std::optional<std::string> scope;
-      if (!a->token_repo.empty()) scope = a->token_repo;
-      auto [secret, record] = home.create_token(scope, a->read_only, a->user);
-      std::cerr << "token " << record.id << " for " << record.login << ": "
-                << (record.repo ? *record.repo : std::string("every repository")) << ", "
-                << (record.read_only ? "read-only" : "read-write")
-                << " (shown once; store it now)\n";
-      std::cout << secret << std::endl;
-    });
-  });
-  auto* revoke = token->add_subcommand("revoke", "Revoke a token, by the token or its id");
-  revoke->fallthrough();
-  revoke->add_option("token", a->token, "the token, or its numeric id")->required();
-  revoke->callback([a, &exit_code] {
-    guarded(exit_code, "token revoke", [&] {
-      forge::ForgeHome home(forge_home(*a));
-      home.revoke_token(a->token);
-      std::cout << "revoked\n";
-    });
-  });
-  auto* tlist = token->add_subcommand("list", "List tokens (never their secret)");
-  tlist->fallthrough();
-  tlist->callback([a, &exit_code] {
-    guarded(exit_code, "token list", [&] {
-      forge::ForgeHome home(forge_home(*a));
-      for (const auto& t : home.db().tokens())
-        std::cout << t.id << "\t" << t.hint << "\t" << t.login << "\t"
-                  << (t.repo ? *t.repo : std::string("*")) << "\t"
-                  << (t.read_only ? "read-only" : "read-write") << "\t"
-                  << (t.revoked ? "revoked" : "active") << "\t" << t.created_at << "\n";
-    });
-  });
+  add_repo(*forge, a, exit_code);
+  add_token(*forge, a, exit_code);
 }
 
 }  // namespace cove::cli

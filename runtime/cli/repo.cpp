@@ -140,118 +140,149 @@ void guarded(int& exit_code, ProgressLine* progress, F&& body) {
   }
 }
 
+void repo_fetch(const RepoArgs& args, ProgressLine& progress) {
+  auto start = std::chrono::steady_clock::now();
+  auto cache = open_cache(args, &progress);
+  RepoSpec spec{args.url, args.branch, "", token_from(args), UpdatePolicy::always};
+  auto info = cache->fetch(spec);
+  progress.finish();
+  std::printf("%s %s %s (%s, %.0f ms)\n", info.url.c_str(), info.commit.c_str(),
+              args.branch.empty() ? info.default_branch.c_str() : args.branch.c_str(),
+              info.cloned    ? "cloned"
+              : info.fetched ? "fetched"
+                             : "up to date",
+              ms_since(start));
+}
+
+void repo_ls(const RepoArgs& args) {
+  auto cache = open_cache(args, nullptr);
+  auto repos = cache->list();
+  if (repos.empty()) std::printf("no repositories cached in %s\n", cache->root().c_str());
+  for (const auto& r : repos) {
+    std::printf("%s\n  size %s, last used %s, last fetch %s, %d live session(s)\n", r.url.c_str(),
+                human_bytes(r.bytes).c_str(), human_time(r.last_used).c_str(),
+                human_time(r.last_fetch).c_str(), r.live_sessions);
+    std::printf("  prepared commits:%s\n", r.prepared_commits.empty() ? " none" : "");
+    for (const auto& c : r.prepared_commits)
+      std::printf("    %s\n", c.c_str());
+  }
+}
+
+void repo_gc(const RepoArgs& args) {
+  // 0 is a valid budget here: evict everything not in use.
+  auto budget = args.max_size == "0" ? std::optional<uint64_t>(0) : parse_size(args.max_size);
+  if (!budget)
+    throw std::invalid_argument("--max-size " + args.max_size +
+                                ": expected a size such as 10G (K, M, G or T)");
+  auto cache = open_cache(args, nullptr);
+  auto report = cache->gc(*budget);
+  for (const auto& e : report.evicted)
+    std::printf("evicted %s\n", e.c_str());
+  std::printf("cache %s -> %s (budget %s)\n", human_bytes(report.bytes_before).c_str(),
+              human_bytes(report.bytes_after).c_str(), human_bytes(*budget).c_str());
+}
+
+void repo_checkout(const RepoArgs& args, ProgressLine& progress) {
+  auto start = std::chrono::steady_clock::now();
+  auto cache = open_cache(args, &progress);
+  CheckoutRequest req;
+  req.session_id = args.session.empty() ? "cli-" + std::to_string(::getpid()) + "-" +
+                                              std::to_string(std::time(nullptr))
+                                        : args.session;
+  req.repo =
+      RepoSpec{args.url, args.branch, args.commit, token_from(args), policy_from(args.update)};
+  req.mount_path = "/workspace/" + fs::path(args.url).stem().string();
+  req.owner = owner_from(args.owner);
+  req.host_dir = fs::absolute(args.dir);
+  auto out = cache->checkout(req);
+  double ms = ms_since(start);
+  progress.finish();
+  std::printf("session %s: %s %s%s at %s (%s, %.1f ms)\n", out.session_id.c_str(), out.url.c_str(),
+              out.commit.c_str(),
+              out.branch.empty() ? " (detached)" : (" on " + out.branch).c_str(),
+              out.host_dir.c_str(),
+              out.built_prepared_tree ? "built prepared tree"
+              : out.updated_in_layer  ? "updated a nearby tree in the session layer"
+                                      : "warm",
+              ms);
+  std::printf("release with: cove repo release %s\n", out.session_id.c_str());
+}
+
+// What every `cove repo` subcommand shares: the parsed options, the progress line and where
+// the exit code goes.
+struct RepoCommand {
+  std::shared_ptr<RepoArgs> args = std::make_shared<RepoArgs>();
+  std::shared_ptr<ProgressLine> progress = std::make_shared<ProgressLine>();
+  int& exit_code;
+};
+
+void add_fetch(CLI::App& repo, const RepoCommand& c) {
+  auto* fetch = repo.add_subcommand("fetch", "Create or update the mirror of a repository");
+  fetch->fallthrough();
+  fetch->add_option("url", c.args->url, "Repository URL")->required();
+  fetch->add_option("--token-env", c.args->token_env, "Environment variable holding a token");
+  fetch->add_option("--branch", c.args->branch, "Branch that must be present");
+  fetch->callback([args = c.args, progress = c.progress, &exit_code = c.exit_code] {
+    guarded(exit_code, progress.get(), [&] { repo_fetch(*args, *progress); });
+  });
+}
+
+void add_ls(CLI::App& repo, const RepoCommand& c) {
+  auto* ls = repo.add_subcommand("ls", "List cached repositories");
+  ls->fallthrough();
+  ls->callback([args = c.args, &exit_code = c.exit_code] {
+    guarded(exit_code, nullptr, [&] { repo_ls(*args); });
+  });
+}
+
+void add_gc(CLI::App& repo, const RepoCommand& c) {
+  auto* gc = repo.add_subcommand("gc", "Evict least recently used trees and mirrors");
+  gc->fallthrough();
+  gc->add_option("--max-size", c.args->max_size, "Size budget, e.g. 10G (default 10G)");
+  gc->callback([args = c.args, &exit_code = c.exit_code] {
+    guarded(exit_code, nullptr, [&] { repo_gc(*args); });
+  });
+}
+
+void add_checkout(CLI::App& repo, const RepoCommand& c) {
+  auto& args = *c.args;
+  auto* co = repo.add_subcommand("checkout", "Make a session-style checkout at DIR");
+  co->fallthrough();
+  co->add_option("url", args.url, "Repository URL")->required();
+  co->add_option("dir", args.dir, "Directory to mount the checkout on")->required();
+  auto* branch = co->add_option("--branch", args.branch, "Branch to check out");
+  co->add_option("--commit", args.commit, "Commit to check out (detached)")->excludes(branch);
+  co->add_option("--token-env", args.token_env, "Environment variable holding a token");
+  co->add_option("--owner", args.owner, "UID[:GID] owning the checkout (default: caller)");
+  co->add_option("--update", args.update, "always, if-stale (default) or never");
+  co->add_option("--ttl", args.ttl, "Seconds a fetch stays fresh for if-stale (default 60)");
+  co->add_option("--session", args.session, "Session id (default: generated)");
+  co->callback([args = c.args, progress = c.progress, &exit_code = c.exit_code] {
+    guarded(exit_code, progress.get(), [&] { repo_checkout(*args, *progress); });
+  });
+}
+
+void add_release(CLI::App& repo, const RepoCommand& c) {
+  auto* release = repo.add_subcommand("release", "Unmount a checkout and delete its layer");
+  release->fallthrough();
+  release->add_option("session", c.args->session, "Session id printed by checkout")->required();
+  release->callback([args = c.args, &exit_code = c.exit_code] {
+    guarded(exit_code, nullptr, [&] { open_cache(*args, nullptr)->release(args->session); });
+  });
+}
+
 }  // namespace
 
 void add_repo_commands(CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<RepoArgs>();
-  auto progress = std::make_shared<ProgressLine>();
+  RepoCommand c{.exit_code = exit_code};
   auto* repo = app.add_subcommand("repo", "Repository cache: mirrors and session checkouts");
   repo->require_subcommand(1);
-  repo->add_option("--home", args->home, "cove state directory (default $COVE_HOME)");
-
-  auto* fetch = repo->add_subcommand("fetch", "Create or update the mirror of a repository");
-  fetch->fallthrough();
-  fetch->add_option("url", args->url, "Repository URL")->required();
-  fetch->add_option("--token-env", args->token_env, "Environment variable holding a token");
-  fetch->add_option("--branch", args->branch, "Branch that must be present");
-  fetch->callback([args, progress, &exit_code] {
-    guarded(exit_code, progress.get(), [&] {
-      auto start = std::chrono::steady_clock::now();
-      auto cache = open_cache(*args, progress.get());
-      RepoSpec spec{args->url, args->branch, "", token_from(*args), UpdatePolicy::always};
-      auto info = cache->fetch(spec);
-      progress->finish();
-      std::printf("%s %s %s (%s, %.0f ms)\n", info.url.c_str(), info.commit.c_str(),
-                  args->branch.empty() ? info.default_branch.c_str() : args->branch.c_str(),
-                  info.cloned    ? "cloned"
-                  : info.fetched ? "fetched"
-                                 : "up to date",
-                  ms_since(start));
-    });
-  });
-
-  auto* ls = repo->add_subcommand("ls", "List cached repositories");
-  ls->fallthrough();
-  ls->callback([args, &exit_code] {
-    guarded(exit_code, nullptr, [&] {
-      auto cache = open_cache(*args, nullptr);
-      auto repos = cache->list();
-      if (repos.empty()) std::printf("no repositories cached in %s\n", cache->root().c_str());
-      for (const auto& r : repos) {
-        std::printf("%s\n  size %s, last used %s, last fetch %s, %d live session(s)\n",
-                    r.url.c_str(), human_bytes(r.bytes).c_str(), human_time(r.last_used).c_str(),
-                    human_time(r.last_fetch).c_str(), r.live_sessions);
-        std::printf("  prepared commits:%s\n", r.prepared_commits.empty() ? " none" : "");
-        for (const auto& c : r.prepared_commits)
-          std::printf("    %s\n", c.c_str());
-      }
-    });
-  });
-
-  auto* gc = repo->add_subcommand("gc", "Evict least recently used trees and mirrors");
-  gc->fallthrough();
-  gc->add_option("--max-size", args->max_size, "Size budget, e.g. 10G (default 10G)");
-  gc->callback([args, &exit_code] {
-    guarded(exit_code, nullptr, [&] {
-      // 0 is a valid budget here: evict everything not in use.
-      auto budget = args->max_size == "0" ? std::optional<uint64_t>(0) : parse_size(args->max_size);
-      if (!budget)
-        throw std::invalid_argument("--max-size " + args->max_size +
-                                    ": expected a size such as 10G (K, M, G or T)");
-      auto cache = open_cache(*args, nullptr);
-      auto report = cache->gc(*budget);
-      for (const auto& e : report.evicted)
-        std::printf("evicted %s\n", e.c_str());
-      std::printf("cache %s -> %s (budget %s)\n", human_bytes(report.bytes_before).c_str(),
-                  human_bytes(report.bytes_after).c_str(), human_bytes(*budget).c_str());
-    });
-  });
-
-  auto* co = repo->add_subcommand("checkout", "Make a session-style checkout at DIR");
-  co->fallthrough();
-  co->add_option("url", args->url, "Repository URL")->required();
-  co->add_option("dir", args->dir, "Directory to mount the checkout on")->required();
-  auto* branch = co->add_option("--branch", args->branch, "Branch to check out");
-  co->add_option("--commit", args->commit, "Commit to check out (detached)")->excludes(branch);
-  co->add_option("--token-env", args->token_env, "Environment variable holding a token");
-  co->add_option("--owner", args->owner, "UID[:GID] owning the checkout (default: caller)");
-  co->add_option("--update", args->update, "always, if-stale (default) or never");
-  co->add_option("--ttl", args->ttl, "Seconds a fetch stays fresh for if-stale (default 60)");
-  co->add_option("--session", args->session, "Session id (default: generated)");
-  co->callback([args, progress, &exit_code] {
-    guarded(exit_code, progress.get(), [&] {
-      auto start = std::chrono::steady_clock::now();
-      auto cache = open_cache(*args, progress.get());
-      CheckoutRequest req;
-      req.session_id = args->session.empty() ? "cli-" + std::to_string(::getpid()) + "-" +
-                                                   std::to_string(std::time(nullptr))
-                                             : args->session;
-      req.repo = RepoSpec{args->url, args->branch, args->commit, token_from(*args),
-                          policy_from(args->update)};
-      req.mount_path = "/workspace/" + fs::path(args->url).stem().string();
-      req.owner = owner_from(args->owner);
-      req.host_dir = fs::absolute(args->dir);
-      auto out = cache->checkout(req);
-      double ms = ms_since(start);
-      progress->finish();
-      std::printf("session %s: %s %s%s at %s (%s, %.1f ms)\n", out.session_id.c_str(),
-                  out.url.c_str(), out.commit.c_str(),
-                  out.branch.empty() ? " (detached)" : (" on " + out.branch).c_str(),
-                  out.host_dir.c_str(),
-                  out.built_prepared_tree ? "built prepared tree"
-                  : out.updated_in_layer  ? "updated a nearby tree in the session layer"
-                                          : "warm",
-                  ms);
-      std::printf("release with: cove repo release %s\n", out.session_id.c_str());
-    });
-  });
-
-  auto* release = repo->add_subcommand("release", "Unmount a checkout and delete its layer");
-  release->fallthrough();
-  release->add_option("session", args->session, "Session id printed by checkout")->required();
-  release->callback([args, &exit_code] {
-    guarded(exit_code, nullptr, [&] { open_cache(*args, nullptr)->release(args->session); });
-  });
+  repo->add_option("--home", c.args->home, "cove state directory (default $COVE_HOME)");
+  add_fetch(*repo, c);
+  add_ls(*repo, c);
+  add_gc(*repo, c);
+  add_checkout(*repo, c);
+  add_release(*repo, c);
 }
 
 }  // namespace cove::cli

@@ -8,13 +8,13 @@
 #include <mutex>
 
 #include "base/version.hpp"
+#include "mcp/server.hpp"
 #include "net/http_server.hpp"
 #include "runtime/forge/access.hpp"
 #include "runtime/forge/forge_home.hpp"
 #include "runtime/forge/git_http.hpp"
 #include "runtime/forge/git_repo.hpp"
 #include "runtime/forge/github_tools.hpp"
-#include "runtime/forge/mcp_endpoint.hpp"
 #include "runtime/forge/paths.hpp"
 #include "runtime/forge/web.hpp"
 
@@ -35,13 +35,34 @@ const char* kInstructions =
     "repo as on GitHub; html_url fields point at the forge's own pages. Files written with "
     "create_or_update_file need the current blob SHA when they exist already.";
 
+// The MCP endpoint takes the forge's tokens (Bearer, or Basic like git); a caller is the
+// token's row, so that a revoked token stops working at once, even on open sessions.
+mcp::Authentication authenticate(ForgeHome& home, std::string_view authorization) {
+  auto creds = parse_authorization(authorization);
+  if (creds.kind == Credentials::Kind::malformed) return {mcp::Authentication::Kind::malformed, {}};
+  if (creds.kind == Credentials::Kind::none) return {mcp::Authentication::Kind::missing, {}};
+  auto token = home.authenticate(creds.token);
+  if (!token) return {mcp::Authentication::Kind::rejected, {}};
+  return {mcp::Authentication::Kind::accepted, {hash_token(creds.token), std::move(*token)}};
+}
+
+mcp::ServerOptions mcp_options() {
+  mcp::ServerOptions o;
+  o.name = "cove-forge";
+  o.title = "cove forge (a local GitHub stand-in)";
+  o.version = cove::version();
+  o.instructions = kInstructions;
+  o.realm = "cove forge";
+  return o;
+}
+
 }  // namespace
 
 struct Forge::Impl {
   ForgeOptions options;
   ForgeHome home;
   GitHubTools tools;
-  McpEndpoint mcp;
+  mcp::Server mcp;
   GitBackendOptions backend;
   std::unique_ptr<net::HttpServer> server;
   mutable std::mutex url_mu;
@@ -51,8 +72,8 @@ struct Forge::Impl {
       : options(std::move(o)),
         home(options.home),
         tools(home, ""),
-        mcp({"cove-forge", cove::version(), kInstructions}, tools,
-            [this](const std::string& token) { return home.authenticate(token); }) {
+        mcp(mcp_options(), tools,
+            [this](std::string_view authorization) { return authenticate(home, authorization); }) {
     backend.git_program = options.git_program;
     backend.project_root = home.repos_dir();
     backend.home = home.home();

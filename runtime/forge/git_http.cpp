@@ -13,6 +13,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/unique_fd.hpp"
+
 extern char** environ;
 
 namespace cove::forge {
@@ -23,24 +25,11 @@ std::string errno_text(const char* call) {
   return std::string(call) + ": " + std::strerror(errno);
 }
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
-
-void make_pipe(Fd& read_end, Fd& write_end) {
+void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe2"));
-  read_end.fd = p[0];
-  write_end.fd = p[1];
+  read_end.reset(p[0]);
+  write_end.reset(p[1]);
 }
 
 std::string lower(std::string s) {
@@ -109,22 +98,32 @@ std::optional<CgiResponse> parse_cgi_output(std::string_view output) {
   return res;
 }
 
-CgiResponse run_http_backend(const GitBackendOptions& options, const CgiRequest& request) {
-  Fd in_r, in_w, out_r, out_w, err_r, err_w;
-  make_pipe(in_r, in_w);
-  make_pipe(out_r, out_w);
-  make_pipe(err_r, err_w);
+namespace {
 
+// The child's stdin, stdout and stderr, and the forge's ends of them.
+struct BackendPipes {
+  UniqueFd in_r, in_w, out_r, out_w, err_r, err_w;
+  BackendPipes() {
+    make_pipe(in_r, in_w);
+    make_pipe(out_r, out_w);
+    make_pipe(err_r, err_w);
+  }
+};
+
+// Starts `git http-backend` on the pipes' child ends, with default SIGPIPE handling (the
+// forge ignores SIGPIPE; git must not inherit that) and no blocked signals.
+pid_t spawn_backend(const GitBackendOptions& options, const CgiRequest& request,
+                    BackendPipes& pipes) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
+  posix_spawn_file_actions_adddup2(&actions, pipes.in_r.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, pipes.out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, pipes.err_w.get(), 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t defaults;
   sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);  // the forge ignores SIGPIPE; git must not inherit that
+  sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   sigset_t none;
   sigemptyset(&none);
@@ -145,28 +144,38 @@ CgiResponse run_http_backend(const GitBackendOptions& options, const CgiRequest&
   posix_spawnattr_destroy(&attr);
   if (rc != 0)
     throw std::runtime_error("cannot start " + program + " http-backend: " + std::strerror(rc));
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
-  if (request.body.empty()) in_w.reset();
-  if (in_w.fd >= 0) ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
+  pipes.in_r.reset();
+  pipes.out_w.reset();
+  pipes.err_w.reset();
+  return pid;
+}
 
+// What the child wrote, stderr capped at 64 KiB.
+struct BackendOutput {
   std::string out, err;
-  std::size_t written = 0;
-  auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool timed_out = false;
+};
+
+// Writes the body to the child and reads its output until both outputs end or the deadline
+// passes. One thread, one poll loop: a large push and a large answer cannot deadlock.
+BackendOutput exchange(BackendPipes& pipes, const std::string& body,
+                       std::chrono::steady_clock::time_point deadline) {
+  if (body.empty()) pipes.in_w.reset();
+  if (pipes.in_w) ::fcntl(pipes.in_w.get(), F_SETFL, O_NONBLOCK);
+  BackendOutput got;
+  std::size_t written = 0;
   char buf[65536];
-  while (out_r.fd >= 0 || err_r.fd >= 0) {
+  while (pipes.out_r || pipes.err_r) {
     pollfd fds[3];
     int n = 0;
     int i_out = -1, i_err = -1, i_in = -1;
-    if (out_r.fd >= 0) fds[i_out = n++] = {out_r.fd, POLLIN, 0};
-    if (err_r.fd >= 0) fds[i_err = n++] = {err_r.fd, POLLIN, 0};
-    if (in_w.fd >= 0) fds[i_in = n++] = {in_w.fd, POLLOUT, 0};
+    if (pipes.out_r) fds[i_out = n++] = {pipes.out_r.get(), POLLIN, 0};
+    if (pipes.err_r) fds[i_err = n++] = {pipes.err_r.get(), POLLIN, 0};
+    if (pipes.in_w) fds[i_in = n++] = {pipes.in_w.get(), POLLOUT, 0};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      timed_out = true;
+      got.timed_out = true;
       break;
     }
     int ready = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count()));
@@ -175,30 +184,40 @@ CgiResponse run_http_backend(const GitBackendOptions& options, const CgiRequest&
       break;
     }
     if (i_in >= 0 && (fds[i_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = ::write(in_w.fd, request.body.data() + written, request.body.size() - written);
+      ssize_t w = ::write(pipes.in_w.get(), body.data() + written, body.size() - written);
       if (w > 0) written += static_cast<std::size_t>(w);
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == request.body.size())
-        in_w.reset();  // done, or git stopped reading (EPIPE)
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == body.size())
+        pipes.in_w.reset();  // done, or git stopped reading (EPIPE)
     }
-    auto drain = [&](int index, Fd& fd, std::string& sink, std::size_t cap) {
+    auto drain = [&](int index, UniqueFd& fd, std::string& sink, std::size_t cap) {
       if (index < 0 || !(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) return;
-      ssize_t r = ::read(fd.fd, buf, sizeof buf);
+      ssize_t r = ::read(fd.get(), buf, sizeof buf);
       if (r > 0) {
         if (sink.size() < cap) sink.append(buf, static_cast<std::size_t>(r));
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         fd.reset();
       }
     };
-    drain(i_out, out_r, out, static_cast<std::size_t>(-1));
-    drain(i_err, err_r, err, 64u << 10);
+    drain(i_out, pipes.out_r, got.out, static_cast<std::size_t>(-1));
+    drain(i_err, pipes.err_r, got.err, 64u << 10);
   }
-  if (timed_out) ::kill(pid, SIGKILL);
+  return got;
+}
+
+}  // namespace
+
+CgiResponse run_http_backend(const GitBackendOptions& options, const CgiRequest& request) {
+  BackendPipes pipes;
+  pid_t pid = spawn_backend(options, request, pipes);
+  auto got = exchange(pipes, request.body, std::chrono::steady_clock::now() + options.timeout);
+  if (got.timed_out) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) return {504, {{"content-type", "text/plain"}}, "git http-backend timed out\n"};
-  auto parsed = parse_cgi_output(out);
+  if (got.timed_out) return {504, {{"content-type", "text/plain"}}, "git http-backend timed out\n"};
+  auto parsed = parse_cgi_output(got.out);
   if (!parsed) {
+    auto& err = got.err;
     while (!err.empty() && (err.back() == '\n' || err.back() == '\r'))
       err.pop_back();
     return {500,

@@ -10,44 +10,14 @@
 #include <mutex>
 #include <system_error>
 
+#include "mounts/git_handles.hpp"
+
 namespace cove::forge {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using Object = std::unique_ptr<git_object, Deleter<git_object_free>>;
-using Commit = std::unique_ptr<git_commit, Deleter<git_commit_free>>;
-using Tree = std::unique_ptr<git_tree, Deleter<git_tree_free>>;
-using TreeEntry = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry_free>>;
-using Blob = std::unique_ptr<git_blob, Deleter<git_blob_free>>;
-using Reference = std::unique_ptr<git_reference, Deleter<git_reference_free>>;
-using BranchIterator = std::unique_ptr<git_branch_iterator, Deleter<git_branch_iterator_free>>;
-using Revwalk = std::unique_ptr<git_revwalk, Deleter<git_revwalk_free>>;
-using Index = std::unique_ptr<git_index, Deleter<git_index_free>>;
-using Diff = std::unique_ptr<git_diff, Deleter<git_diff_free>>;
-using Patch = std::unique_ptr<git_patch, Deleter<git_patch_free>>;
-using Signature = std::unique_ptr<git_signature, Deleter<git_signature_free>>;
-using Odb = std::unique_ptr<git_odb, Deleter<git_odb_free>>;
-using TreeBuilder = std::unique_ptr<git_treebuilder, Deleter<git_treebuilder_free>>;
-using Remote = std::unique_ptr<git_remote, Deleter<git_remote_free>>;
-using Repository = std::unique_ptr<git_repository, Deleter<git_repository_free>>;
-
-struct Buf {
-  git_buf buf = GIT_BUF_INIT;
-  Buf() = default;
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-  ~Buf() { git_buf_dispose(&buf); }
-  std::string str() const { return buf.ptr ? std::string(buf.ptr, buf.size) : std::string(); }
-};
+using namespace cove::mounts;  // the libgit2 owners
 
 [[noreturn]] void fail(const std::string& what) {
   const git_error* e = git_error_last();
@@ -84,20 +54,20 @@ GitPerson person(const git_signature* s) {
   return {s->name ? s->name : "", s->email ? s->email : "", iso_date(s->when)};
 }
 
-Commit lookup_commit(git_repository* repo, const std::string& sha) {
+GitCommit lookup_commit(git_repository* repo, const std::string& sha) {
   git_commit* c = nullptr;
   auto oid = oid_of(sha);
   check(git_commit_lookup(&c, repo, &oid), "commit " + sha);
-  return Commit(c);
+  return GitCommit(c);
 }
 
-Tree commit_tree(git_commit* c) {
+GitTree commit_tree(git_commit* c) {
   git_tree* t = nullptr;
   check(git_commit_tree(&t, c), "tree of commit " + hex(*git_commit_id(c)));
-  return Tree(t);
+  return GitTree(t);
 }
 
-Tree tree_of(git_repository* repo, const std::string& commit_sha) {
+GitTree tree_of(git_repository* repo, const std::string& commit_sha) {
   return commit_tree(lookup_commit(repo, commit_sha).get());
 }
 
@@ -139,12 +109,12 @@ std::string clean_path(const std::string& path, bool allow_root) {
   return out;
 }
 
-std::optional<TreeEntry> entry_at(git_tree* tree, const std::string& path) {
+std::optional<GitTreeEntry> entry_at(git_tree* tree, const std::string& path) {
   git_tree_entry* e = nullptr;
   int rc = git_tree_entry_bypath(&e, tree, path.c_str());
   if (rc == GIT_ENOTFOUND) return std::nullopt;
   check(rc, "tree entry " + path);
-  return TreeEntry(e);
+  return GitTreeEntry(e);
 }
 
 std::string entry_type(git_filemode_t mode) {
@@ -163,7 +133,7 @@ std::string entry_type(git_filemode_t mode) {
 uint64_t object_size(git_repository* repo, const git_oid* id) {
   git_odb* raw = nullptr;
   check(git_repository_odb(&raw, repo), "object database");
-  Odb odb(raw);
+  GitOdb odb(raw);
   std::size_t size = 0;
   git_object_t type;
   if (git_odb_read_header(&size, &type, odb.get(), id) < 0) return 0;
@@ -208,7 +178,7 @@ GitRepo::~GitRepo() {
 std::string GitRepo::head_branch() const {
   git_reference* raw = nullptr;
   check(git_reference_lookup(&raw, repo_, "HEAD"), "HEAD");
-  Reference head(raw);
+  GitReference head(raw);
   const char* target = git_reference_symbolic_target(head.get());
   std::string name = target ? target : "refs/heads/main";
   if (name.rfind("refs/heads/", 0) == 0) name = name.substr(11);
@@ -222,17 +192,17 @@ void GitRepo::set_head_branch(const std::string& branch) {
 std::vector<std::pair<std::string, std::string>> GitRepo::branches() const {
   git_branch_iterator* raw = nullptr;
   check(git_branch_iterator_new(&raw, repo_, GIT_BRANCH_LOCAL), "list branches");
-  BranchIterator it(raw);
+  GitBranchIterator it(raw);
   std::vector<std::pair<std::string, std::string>> out;
   git_reference* ref = nullptr;
   git_branch_t type;
   while (git_branch_next(&ref, &type, it.get()) == 0) {
-    Reference owned(ref);
+    GitReference owned(ref);
     const char* name = nullptr;
     if (git_branch_name(&name, owned.get()) != 0) continue;
     git_reference* resolved = nullptr;
     if (git_reference_resolve(&resolved, owned.get()) != 0) continue;
-    Reference r(resolved);
+    GitReference r(resolved);
     out.emplace_back(name, hex(*git_reference_target(r.get())));
   }
   std::sort(out.begin(), out.end());
@@ -250,10 +220,10 @@ std::optional<std::string> GitRepo::resolve_commit(const std::string& rev) const
   if (rev.empty() || rev.front() == '-' || rev.find("..") != std::string::npos) return std::nullopt;
   git_object* raw = nullptr;
   if (git_revparse_single(&raw, repo_, rev.c_str()) != 0) return std::nullopt;
-  Object obj(raw);
+  GitObject obj(raw);
   git_object* peeled = nullptr;
   if (git_object_peel(&peeled, obj.get(), GIT_OBJECT_COMMIT) != 0) return std::nullopt;
-  Object c(peeled);
+  GitObject c(peeled);
   return hex(*git_object_id(c.get()));
 }
 
@@ -266,7 +236,7 @@ std::vector<GitCommitInfo> GitRepo::log(
     std::size_t limit, const std::function<bool(const GitCommitInfo&)>& keep) const {
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "revwalk");
-  Revwalk walk(raw);
+  GitRevwalk walk(raw);
   git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
   auto from_oid = oid_of(from);
   check(git_revwalk_push(walk.get(), &from_oid), "walk from " + from);
@@ -278,15 +248,15 @@ std::vector<GitCommitInfo> GitRepo::log(
   std::vector<GitCommitInfo> out;
   git_oid oid;
   while (out.size() < limit && git_revwalk_next(&oid, walk.get()) == 0) {
-    Commit c = lookup_commit(repo_, hex(oid));
+    GitCommit c = lookup_commit(repo_, hex(oid));
     if (!filter.empty()) {
       auto tree = commit_tree(c.get());
       auto here = entry_at(tree.get(), filter);
-      std::optional<TreeEntry> before;
+      std::optional<GitTreeEntry> before;
       if (git_commit_parentcount(c.get()) > 0) {
         git_commit* parent = nullptr;
         check(git_commit_parent(&parent, c.get(), 0), "parent of " + hex(oid));
-        Commit p(parent);
+        GitCommit p(parent);
         auto ptree = commit_tree(p.get());
         before = entry_at(ptree.get(), filter);
       }
@@ -309,7 +279,7 @@ std::vector<GitCommitInfo> GitRepo::log(
 GitPathContent GitRepo::read(const std::string& commit_sha, const std::string& path) const {
   auto clean = clean_path(path, true);
   auto root = tree_of(repo_, commit_sha);
-  Tree sub;
+  GitTree sub;
   git_tree* dir = root.get();
   if (!clean.empty()) {
     auto entry = entry_at(root.get(), clean);
@@ -319,7 +289,7 @@ GitPathContent GitRepo::read(const std::string& commit_sha, const std::string& p
       if (mode == GIT_FILEMODE_COMMIT) return std::monostate{};
       git_blob* raw = nullptr;
       check(git_blob_lookup(&raw, repo_, git_tree_entry_id(entry->get())), "blob " + clean);
-      Blob blob(raw);
+      GitBlob blob(raw);
       GitFile f;
       f.path = clean;
       f.sha = hex(*git_tree_entry_id(entry->get()));
@@ -350,13 +320,13 @@ GitPathContent GitRepo::read(const std::string& commit_sha, const std::string& p
 
 std::string GitRepo::commit_changes(const std::string& parent, const std::vector<FileWrite>& writes,
                                     const std::string& message, const Identity& author) {
-  Tree base;
+  GitTree base;
   if (!parent.empty()) {
     base = tree_of(repo_, parent);
   } else {
     git_treebuilder* raw = nullptr;
     check(git_treebuilder_new(&raw, repo_, nullptr), "tree builder");
-    TreeBuilder empty(raw);
+    GitTreeBuilder empty(raw);
     git_oid empty_id;
     check(git_treebuilder_write(&empty_id, empty.get()), "empty tree");
     git_tree* t = nullptr;
@@ -405,11 +375,11 @@ std::string GitRepo::create_commit(const std::string& tree, const std::vector<st
                                    const GitCommitInfo* author_of) {
   git_signature* raw = nullptr;
   check(git_signature_now(&raw, committer.name.c_str(), committer.email.c_str()), "signature");
-  Signature commit_sig(raw);
-  Signature author_sig;
+  GitSignature commit_sig(raw);
+  GitSignature author_sig;
   if (author_of) {
     // Keep the original author and date (rebase merges).
-    Commit original = lookup_commit(repo_, author_of->sha);
+    GitCommit original = lookup_commit(repo_, author_of->sha);
     git_signature* dup = nullptr;
     check(git_signature_dup(&dup, git_commit_author(original.get())), "author");
     author_sig.reset(dup);
@@ -417,8 +387,8 @@ std::string GitRepo::create_commit(const std::string& tree, const std::vector<st
   git_tree* t = nullptr;
   auto tree_id = oid_of(tree);
   check(git_tree_lookup(&t, repo_, &tree_id), "tree " + tree);
-  Tree owned_tree(t);
-  std::vector<Commit> owned;
+  GitTree owned_tree(t);
+  std::vector<GitCommit> owned;
   std::vector<const git_commit*> ptrs;
   for (const auto& p : parents) {
     owned.push_back(lookup_commit(repo_, p));
@@ -470,7 +440,7 @@ std::optional<std::string> GitRepo::merge_trees(const std::string& ours,
   auto a = lookup_commit(repo_, ours), b = lookup_commit(repo_, theirs);
   git_index* raw = nullptr;
   check(git_merge_commits(&raw, repo_, a.get(), b.get(), nullptr), "merge");
-  Index index(raw);
+  GitIndex index(raw);
   if (git_index_has_conflicts(index.get())) return std::nullopt;
   git_oid tree;
   check(git_index_write_tree_to(&tree, index.get(), repo_), "write merged tree");
@@ -482,7 +452,7 @@ std::optional<std::string> GitRepo::cherry_pick(const std::string& pick,
   auto p = lookup_commit(repo_, pick), o = lookup_commit(repo_, onto);
   git_index* raw = nullptr;
   check(git_cherrypick_commit(&raw, repo_, p.get(), o.get(), 0, nullptr), "cherry-pick " + pick);
-  Index index(raw);
+  GitIndex index(raw);
   if (git_index_has_conflicts(index.get())) return std::nullopt;
   git_oid tree;
   check(git_index_write_tree_to(&tree, index.get(), repo_), "write picked tree");
@@ -491,14 +461,14 @@ std::optional<std::string> GitRepo::cherry_pick(const std::string& pick,
 
 namespace {
 
-Diff tree_diff(git_repository* repo, const std::string& from, const std::string& to) {
-  Tree old_tree;
+GitDiff tree_diff(git_repository* repo, const std::string& from, const std::string& to) {
+  GitTree old_tree;
   if (!from.empty()) old_tree = tree_of(repo, from);
-  Tree new_tree = tree_of(repo, to);
+  GitTree new_tree = tree_of(repo, to);
   git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
   git_diff* raw = nullptr;
   check(git_diff_tree_to_tree(&raw, repo, old_tree.get(), new_tree.get(), &opts), "diff");
-  Diff diff(raw);
+  GitDiff diff(raw);
   git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
   find.flags = GIT_DIFF_FIND_RENAMES;
   check(git_diff_find_similar(diff.get(), &find), "find renames");
@@ -526,12 +496,12 @@ std::string status_name(git_delta_t status) {
 
 std::vector<FileChange> GitRepo::diff(const std::string& from, const std::string& to,
                                       bool with_patches) const {
-  Diff d = tree_diff(repo_, from, to);
+  GitDiff d = tree_diff(repo_, from, to);
   std::vector<FileChange> out;
   for (std::size_t i = 0; i < git_diff_num_deltas(d.get()); ++i) {
     git_patch* raw = nullptr;
     check(git_patch_from_diff(&raw, d.get(), i), "patch");
-    Patch patch(raw);
+    GitPatch patch(raw);
     const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
     FileChange f;
     f.status = status_name(delta->status);
@@ -546,7 +516,7 @@ std::vector<FileChange> GitRepo::diff(const std::string& from, const std::string
       f.additions = static_cast<int>(adds);
       f.deletions = static_cast<int>(dels);
       if (with_patches && !f.binary) {
-        Buf buf;
+        GitBuf buf;
         check(git_patch_to_buf(&buf.buf, patch.get()), "patch text");
         std::string text = buf.str();
         auto hunk = text.rfind("@@", 0) == 0 ? 0 : text.find("\n@@");
@@ -560,8 +530,8 @@ std::vector<FileChange> GitRepo::diff(const std::string& from, const std::string
 }
 
 std::string GitRepo::diff_text(const std::string& from, const std::string& to) const {
-  Diff d = tree_diff(repo_, from, to);
-  Buf buf;
+  GitDiff d = tree_diff(repo_, from, to);
+  GitBuf buf;
   check(git_diff_to_buf(&buf.buf, d.get(), GIT_DIFF_FORMAT_PATCH), "diff text");
   return buf.str();
 }
@@ -581,7 +551,7 @@ int walk_file(const char* root, const git_tree_entry* entry, void* payload) {
   if (object_size(st->repo, git_tree_entry_id(entry)) > st->max_bytes) return 0;
   git_blob* raw = nullptr;
   if (git_blob_lookup(&raw, st->repo, git_tree_entry_id(entry)) != 0) return 0;
-  Blob blob(raw);
+  GitBlob blob(raw);
   std::string_view content(static_cast<const char*>(git_blob_rawcontent(blob.get())),
                            static_cast<std::size_t>(git_blob_rawsize(blob.get())));
   if (!looks_like_text(content)) return 0;
@@ -594,7 +564,7 @@ int walk_file(const char* root, const git_tree_entry* entry, void* payload) {
 std::optional<git_oid> tree_from_directory(git_repository* repo, const fs::path& dir) {
   git_treebuilder* raw = nullptr;
   check(git_treebuilder_new(&raw, repo, nullptr), "tree builder");
-  TreeBuilder builder(raw);
+  GitTreeBuilder builder(raw);
   std::size_t count = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     auto name = entry.path().filename().string();
@@ -647,11 +617,11 @@ void GitRepo::import_directory(const fs::path& source, const std::string& branch
   git_repository* raw_src = nullptr;
   if (git_repository_open_ext(&raw_src, source.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) ==
       0) {
-    Repository src(raw_src);
+    GitRepository src(raw_src);
     std::string src_head;
     git_reference* head = nullptr;
     if (git_reference_lookup(&head, src.get(), "HEAD") == 0) {
-      Reference h(head);
+      GitReference h(head);
       const char* target = git_reference_symbolic_target(h.get());
       if (target && std::string_view(target).rfind("refs/heads/", 0) == 0)
         src_head = std::string(target).substr(11);
@@ -659,7 +629,7 @@ void GitRepo::import_directory(const fs::path& source, const std::string& branch
     git_remote* remote_raw = nullptr;
     auto url = fs::absolute(source).string();
     check(git_remote_create_anonymous(&remote_raw, repo_, url.c_str()), "remote " + url);
-    Remote remote(remote_raw);
+    GitRemote remote(remote_raw);
     const char* specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
     git_strarray refspecs{const_cast<char**>(specs), 2};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;

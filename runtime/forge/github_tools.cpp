@@ -1,12 +1,12 @@
 // The forge's GitHub MCP tools: dispatch, argument checks and the JSON shapes shared by the
-// tools (see github_tools.hpp and tools_internal.hpp).
+// tools (see github_tools.hpp and tool_calls.hpp).
 #include "runtime/forge/github_tools.hpp"
 
 #include <map>
 
 #include "runtime/forge/paths.hpp"
+#include "runtime/forge/tool_calls.hpp"
 #include "runtime/forge/tool_schemas.hpp"
-#include "runtime/forge/tools_internal.hpp"
 
 namespace cove::forge {
 
@@ -64,7 +64,8 @@ const json& GitHubTools::tools() const {
 }
 
 std::optional<json> GitHubTools::call(const std::string& name, const json& arguments,
-                                      const TokenRecord& token) {
+                                      const mcp::Caller& caller) {
+  const auto& token = std::any_cast<const TokenRecord&>(caller.principal);
   auto fn = tool_functions().find(name);
   const json* def = tool_definition(name);
   if (fn == tool_functions().end() || !def) return std::nullopt;
@@ -74,7 +75,7 @@ std::optional<json> GitHubTools::call(const std::string& name, const json& argum
   ToolContext ctx{home_, base, token, arguments};
   try {
     return fn->second(ctx);
-  } catch (const ToolError& e) {
+  } catch (const GitHubToolError& e) {
     return error_result(e.what());
   } catch (const std::invalid_argument& e) {
     return error_result(e.what());
@@ -108,7 +109,7 @@ std::string GitHubTools::pull_request_diff(const std::string& full_name, int num
   return git.diff_text(st.merge_base, st.head_sha);
 }
 
-// ---- shared pieces (tools_internal.hpp) ----
+// ---- shared pieces (tool_calls.hpp) ----
 
 RepoRow ToolContext::repo(bool write) const {
   auto owner = str_arg(args, "owner");
@@ -116,13 +117,14 @@ RepoRow ToolContext::repo(bool write) const {
   auto row = home.find_repo(owner, name);
   RepoAccess access{row ? row->full_name() : owner + "/" + name, row && row->is_public};
   if (!row || !can_read(&token, access))
-    throw ToolError("404 Not Found: repository " + owner + "/" + name +
-                    " does not exist or this token cannot read it");
+    throw GitHubToolError("404 Not Found: repository " + owner + "/" + name +
+                          " does not exist or this token cannot read it");
   if (write && !can_write(&token, access))
-    throw ToolError("403 Resource not accessible by personal access token: " +
-                    std::string(token.read_only ? "the token is read-only"
-                                                : "the token is limited to " +
-                                                      token.repo.value_or("another repository")));
+    throw GitHubToolError(
+        "403 Resource not accessible by personal access token: " +
+        std::string(token.read_only
+                        ? "the token is read-only"
+                        : "the token is limited to " + token.repo.value_or("another repository")));
   return *row;
 }
 
@@ -232,8 +234,8 @@ std::string normalize_date(const std::string& value, const std::string& what) {
   if (date && value.size() == 20 && value[10] == 'T' && digits(11, 2) && value[13] == ':' &&
       digits(14, 2) && value[16] == ':' && digits(17, 2) && value[19] == 'Z')
     return value;
-  throw ToolError("invalid " + what + " timestamp: '" + value +
-                  "' (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  throw GitHubToolError("invalid " + what + " timestamp: '" + value +
+                        "' (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
 }
 
 PullState pull_state(const GitRepo& git, const Item& pr) {

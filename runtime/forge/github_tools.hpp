@@ -11,21 +11,22 @@
 #include <optional>
 #include <string>
 
+#include "mcp/server.hpp"
 #include "runtime/forge/forge_home.hpp"
-#include "runtime/forge/mcp_endpoint.hpp"
 
 namespace cove::forge {
 
 class GitRepo;
 
-class GitHubTools : public ToolProvider {
+// A tool call's caller is the token's TokenRecord (the forge's authenticator makes it so).
+class GitHubTools : public mcp::ToolProvider {
  public:
   // `public_url`: the forge's base URL for html_url fields ("http://127.0.0.1:8421").
   GitHubTools(ForgeHome& home, std::string public_url);
 
   const nlohmann::json& tools() const override;
   std::optional<nlohmann::json> call(const std::string& name, const nlohmann::json& arguments,
-                                     const TokenRecord& token) override;
+                                     const mcp::Caller& caller) override;
 
   // A pull request as get_pull_request shows it (with stats when `details`); nullopt when the
   // repository or pull request does not exist. No access check: for the in-process API.

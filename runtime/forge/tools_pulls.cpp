@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "runtime/forge/tool_calls.hpp"
 #include "runtime/forge/tool_schemas.hpp"
-#include "runtime/forge/tools_internal.hpp"
 
 namespace cove::forge {
 
@@ -12,13 +12,13 @@ namespace {
 
 constexpr int kMergeAttempts = 5;
 
-// The pull request of args.pullNumber; ToolError 404 naming the action otherwise.
+// The pull request of args.pullNumber; GitHubToolError 404 naming the action otherwise.
 Item find_pull(const ToolContext& ctx, const RepoRow& repo, const std::string& action) {
   int number = int_arg(ctx.args, "pullNumber", 0);
   auto pr = ctx.home.db().item(repo.id, number);
   if (!pr || !pr->is_pull)
-    throw ToolError("failed to " + action + ": 404 Not Found: no pull request #" +
-                    std::to_string(number) + " in " + repo.full_name());
+    throw GitHubToolError("failed to " + action + ": 404 Not Found: no pull request #" +
+                          std::to_string(number) + " in " + repo.full_name());
   return *pr;
 }
 
@@ -26,8 +26,8 @@ Item find_issue(const ToolContext& ctx, const RepoRow& repo, const std::string& 
   int number = int_arg(ctx.args, "issue_number", 0);
   auto issue = ctx.home.db().item(repo.id, number);
   if (!issue)
-    throw ToolError("failed to " + action + ": 404 Not Found: no issue #" + std::to_string(number) +
-                    " in " + repo.full_name());
+    throw GitHubToolError("failed to " + action + ": 404 Not Found: no issue #" +
+                          std::to_string(number) + " in " + repo.full_name());
   return *issue;
 }
 
@@ -36,8 +36,8 @@ std::string branch_of(const RepoRow& repo, const std::string& spec) {
   auto colon = spec.find(':');
   if (colon == std::string::npos) return spec;
   if (!iequals(spec.substr(0, colon), repo.owner))
-    throw ToolError("422 Validation Failed: head '" + spec +
-                    "' names another owner; this forge has no forks");
+    throw GitHubToolError("422 Validation Failed: head '" + spec +
+                          "' names another owner; this forge has no forks");
   return spec.substr(colon + 1);
 }
 
@@ -64,12 +64,13 @@ json tool_create_pull_request(const ToolContext& ctx) {
   GitRepo git(ctx.home.git_dir(repo));
   const std::string failed = "failed to create pull request: 422 Validation Failed: ";
   auto head_sha = git.branch_sha(head);
-  if (!head_sha) throw ToolError(failed + "head branch '" + head + "' does not exist");
+  if (!head_sha) throw GitHubToolError(failed + "head branch '" + head + "' does not exist");
   auto base_sha = git.branch_sha(base);
-  if (!base_sha) throw ToolError(failed + "base branch '" + base + "' does not exist");
-  if (head == base) throw ToolError(failed + "head and base are the same branch (" + head + ")");
+  if (!base_sha) throw GitHubToolError(failed + "base branch '" + base + "' does not exist");
+  if (head == base)
+    throw GitHubToolError(failed + "head and base are the same branch (" + head + ")");
   if (git.merge_base(*base_sha, *head_sha) == *head_sha)
-    throw ToolError(failed + "No commits between " + base + " and " + head);
+    throw GitHubToolError(failed + "No commits between " + base + " and " + head);
   std::lock_guard lock(ctx.home.repo_lock(repo.id));
   ItemFilter open;
   open.is_pull = true;
@@ -77,7 +78,8 @@ json tool_create_pull_request(const ToolContext& ctx) {
   open.head_ref = head;
   open.base_ref = base;
   if (!ctx.home.db().items(repo.id, open, 1, 1).empty())
-    throw ToolError(failed + "A pull request already exists for " + repo.owner + ":" + head + ".");
+    throw GitHubToolError(failed + "A pull request already exists for " + repo.owner + ":" + head +
+                          ".");
   Item pr;
   pr.repo_id = repo.id;
   pr.is_pull = true;
@@ -167,7 +169,7 @@ json tool_pull_request_read(const ToolContext& ctx) {
   }
   if (method == "get_check_runs")
     return json_result({{"total_count", 0}, {"check_runs", json::array()}});
-  throw ToolError("unknown method: " + method);
+  throw GitHubToolError("unknown method: " + method);
 }
 
 json tool_update_pull_request(const ToolContext& ctx) {
@@ -186,10 +188,10 @@ json tool_update_pull_request(const ToolContext& ctx) {
   const std::string failed = "failed to update pull request: 422 Validation Failed: ";
   if (auto base = opt_str_arg(ctx.args, "base")) {
     if (pr.state != "open")
-      throw ToolError(failed + "cannot change the base of a closed pull request");
+      throw GitHubToolError(failed + "cannot change the base of a closed pull request");
     if (!git.branch_sha(*base))
-      throw ToolError(failed + "base branch '" + *base + "' does not exist");
-    if (*base == pr.head_ref) throw ToolError(failed + "head and base are the same branch");
+      throw GitHubToolError(failed + "base branch '" + *base + "' does not exist");
+    if (*base == pr.head_ref) throw GitHubToolError(failed + "head and base are the same branch");
     pr.base_ref = *base;
     changed = true;
   }
@@ -200,14 +202,14 @@ json tool_update_pull_request(const ToolContext& ctx) {
       pr.state = "closed";
       pr.closed_at = now_iso8601();
     } else if (*state == "open" && pr.state == "closed") {
-      if (pr.merged) throw ToolError(failed + "a merged pull request cannot be reopened");
+      if (pr.merged) throw GitHubToolError(failed + "a merged pull request cannot be reopened");
       if (!git.branch_sha(pr.head_ref))
-        throw ToolError(failed + "head branch '" + pr.head_ref + "' no longer exists");
+        throw GitHubToolError(failed + "head branch '" + pr.head_ref + "' no longer exists");
       pr.state = "open";
       pr.closed_at.clear();
     }
   }
-  if (!changed) throw ToolError("No update parameters provided.");
+  if (!changed) throw GitHubToolError("No update parameters provided.");
   pr.updated_at = now_iso8601();
   ctx.home.db().update_item(pr);
   return json_result(pull_json(ctx.base, ctx.home.db(), git, repo, pr, false));
@@ -218,9 +220,10 @@ json tool_merge_pull_request(const ToolContext& ctx) {
   std::lock_guard lock(ctx.home.repo_lock(repo.id));
   auto pr = find_pull(ctx, repo, "merge pull request");
   const std::string failed = "failed to merge pull request: 405 ";
-  if (pr.merged) throw ToolError(failed + "Pull Request is already merged");
-  if (pr.state != "open") throw ToolError(failed + "Pull Request is not mergeable: it is closed");
-  if (pr.draft) throw ToolError(failed + "Pull Request is still a draft");
+  if (pr.merged) throw GitHubToolError(failed + "Pull Request is already merged");
+  if (pr.state != "open")
+    throw GitHubToolError(failed + "Pull Request is not mergeable: it is closed");
+  if (pr.draft) throw GitHubToolError(failed + "Pull Request is still a draft");
   auto method = str_arg(ctx.args, "merge_method", "merge");
   auto title = opt_str_arg(ctx.args, "commit_title");
   auto message = opt_str_arg(ctx.args, "commit_message");
@@ -229,11 +232,13 @@ json tool_merge_pull_request(const ToolContext& ctx) {
   for (int attempt = 0; attempt < kMergeAttempts; ++attempt) {
     auto base_tip = git.branch_sha(pr.base_ref);
     auto head_tip = git.branch_sha(pr.head_ref);
-    if (!base_tip) throw ToolError(failed + "base branch '" + pr.base_ref + "' no longer exists");
-    if (!head_tip) throw ToolError(failed + "head branch '" + pr.head_ref + "' no longer exists");
+    if (!base_tip)
+      throw GitHubToolError(failed + "base branch '" + pr.base_ref + "' no longer exists");
+    if (!head_tip)
+      throw GitHubToolError(failed + "head branch '" + pr.head_ref + "' no longer exists");
     if (git.merge_base(*base_tip, *head_tip) == *head_tip)
-      throw ToolError(failed + "Pull Request is not mergeable: " + pr.base_ref +
-                      " already contains every commit of " + pr.head_ref);
+      throw GitHubToolError(failed + "Pull Request is not mergeable: " + pr.base_ref +
+                            " already contains every commit of " + pr.head_ref);
     std::string merged;
     if (method == "rebase") {
       auto commits = git.log(*head_tip, *base_tip, "", 0, 10000);
@@ -241,17 +246,18 @@ json tool_merge_pull_request(const ToolContext& ctx) {
       std::string onto = *base_tip;
       for (const auto& c : commits) {
         if (c.parents.size() != 1)
-          throw ToolError(failed + "Pull Request is not rebaseable: it contains merge commits");
+          throw GitHubToolError(failed +
+                                "Pull Request is not rebaseable: it contains merge commits");
         auto tree = git.cherry_pick(c.sha, onto);
         if (!tree)
-          throw ToolError(failed + "Pull Request is not rebaseable: commit " + c.sha.substr(0, 7) +
-                          " conflicts with " + pr.base_ref);
+          throw GitHubToolError(failed + "Pull Request is not rebaseable: commit " +
+                                c.sha.substr(0, 7) + " conflicts with " + pr.base_ref);
         onto = git.create_commit(*tree, {onto}, c.message, identity, &c);
       }
       merged = onto;
     } else {
       auto tree = git.merge_trees(*base_tip, *head_tip);
-      if (!tree) throw ToolError(failed + "Pull Request is not mergeable: merge conflict");
+      if (!tree) throw GitHubToolError(failed + "Pull Request is not mergeable: merge conflict");
       std::string text;
       if (method == "squash") {
         text = title.value_or(pr.title + " (#" + std::to_string(pr.number) + ")");
@@ -286,13 +292,13 @@ json tool_merge_pull_request(const ToolContext& ctx) {
     return json_result(
         {{"sha", merged}, {"merged", true}, {"message", "Pull Request successfully merged"}});
   }
-  throw ToolError(failed + "the base branch kept moving; try again");
+  throw GitHubToolError(failed + "the base branch kept moving; try again");
 }
 
 json tool_list_issues(const ToolContext& ctx) {
   auto repo = ctx.repo(false);
   if (ctx.args.contains("field_filters") && !ctx.args["field_filters"].empty())
-    throw ToolError("field_filters: this forge has no custom issue fields");
+    throw GitHubToolError("field_filters: this forge has no custom issue fields");
   ItemFilter f;
   f.is_pull = false;
   auto state = str_arg(ctx.args, "state");
@@ -308,7 +314,7 @@ json tool_list_issues(const ToolContext& ctx) {
     auto decoded = base64_decode(*after).value_or("");
     if (decoded.rfind("cursor:", 0) != 0 || decoded.size() == 7 ||
         decoded.find_first_not_of("0123456789", 7) != std::string::npos || decoded.size() > 16)
-      throw ToolError("invalid after cursor: '" + *after + "'");
+      throw GitHubToolError("invalid after cursor: '" + *after + "'");
     offset = std::stoi(decoded.substr(7));
   }
   int total = 0;
@@ -341,14 +347,14 @@ json tool_issue_read(const ToolContext& ctx) {
   }
   if (method == "get_sub_issues") return json_result(json::array());
   if (method == "get_parent")
-    throw ToolError("issue #" + std::to_string(issue.number) + " has no parent issue");
+    throw GitHubToolError("issue #" + std::to_string(issue.number) + " has no parent issue");
   if (method == "get_labels") {
     json out = json::array();
     for (const auto& l : issue.labels)
       out.push_back({{"name", l}});
     return json_result(out);
   }
-  throw ToolError("unknown method: " + method);
+  throw GitHubToolError("unknown method: " + method);
 }
 
 json tool_issue_write(const ToolContext& ctx) {
@@ -357,16 +363,17 @@ json tool_issue_write(const ToolContext& ctx) {
   for (const char* unsupported : {"milestone", "type", "issue_fields"})
     if (ctx.args.contains(unsupported) && !ctx.args[unsupported].is_null() &&
         !(ctx.args[unsupported].is_array() && ctx.args[unsupported].empty()))
-      throw ToolError(std::string("parameter ") + unsupported +
-                      " is not supported by this forge (no milestones, issue types or fields)");
+      throw GitHubToolError(
+          std::string("parameter ") + unsupported +
+          " is not supported by this forge (no milestones, issue types or fields)");
   auto state_reason = str_arg(ctx.args, "state_reason");
   if (state_reason == "duplicate" && !ctx.args.contains("duplicate_of"))
-    throw ToolError("missing required parameter: duplicate_of (state_reason is duplicate)");
+    throw GitHubToolError("missing required parameter: duplicate_of (state_reason is duplicate)");
   Item issue;
   std::lock_guard lock(ctx.home.repo_lock(repo.id));
   if (method == "create") {
     auto title = str_arg(ctx.args, "title");
-    if (title.empty()) throw ToolError("missing required parameter: title");
+    if (title.empty()) throw GitHubToolError("missing required parameter: title");
     issue.repo_id = repo.id;
     issue.title = title;
     issue.body = str_arg(ctx.args, "body");
@@ -382,7 +389,7 @@ json tool_issue_write(const ToolContext& ctx) {
     issue = ctx.home.db().insert_item(issue);
   } else {
     if (!ctx.args.contains("issue_number"))
-      throw ToolError("missing required parameter: issue_number");
+      throw GitHubToolError("missing required parameter: issue_number");
     issue = find_issue(ctx, repo, "update issue");
     if (auto v = opt_str_arg(ctx.args, "title")) issue.title = *v;
     if (auto v = opt_str_arg(ctx.args, "body")) issue.body = *v;
@@ -390,8 +397,8 @@ json tool_issue_write(const ToolContext& ctx) {
     if (ctx.args.contains("assignees")) issue.assignees = list_arg(ctx.args, "assignees");
     if (auto state = opt_str_arg(ctx.args, "state"); state && *state != issue.state) {
       if (issue.is_pull)
-        throw ToolError("use update_pull_request to open or close pull request #" +
-                        std::to_string(issue.number));
+        throw GitHubToolError("use update_pull_request to open or close pull request #" +
+                              std::to_string(issue.number));
       issue.state = *state;
       issue.closed_at = *state == "closed" ? now_iso8601() : "";
       issue.state_reason =
@@ -413,8 +420,8 @@ json tool_add_issue_comment(const ToolContext& ctx) {
   auto repo = ctx.repo(true);
   auto body = opt_str_arg(ctx.args, "body");
   if (ctx.args.contains("reaction") || ctx.args.contains("comment_id"))
-    throw ToolError("reactions are not supported by this forge; send a body instead");
-  if (!body) throw ToolError("at least one of body or reaction is required");
+    throw GitHubToolError("reactions are not supported by this forge; send a body instead");
+  if (!body) throw GitHubToolError("at least one of body or reaction is required");
   auto issue = find_issue(ctx, repo, "create comment");
   auto c = ctx.home.db().insert_comment(repo.id, issue.number, ctx.token.login, *body);
   issue.updated_at = c.created_at;

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <regex>
 
+#include "runtime/forge/tool_calls.hpp"
 #include "runtime/forge/tool_schemas.hpp"
-#include "runtime/forge/tools_internal.hpp"
 
 namespace cove::forge {
 
@@ -18,13 +18,15 @@ std::string pick_commit(const ToolContext& ctx, const GitRepo& git, const RepoRo
                         const std::string& sha, const std::string& ref, std::string* ref_name) {
   if (!sha.empty()) {
     auto c = git.resolve_commit(sha);
-    if (!c) throw ToolError("failed to resolve git reference: 404 No commit found for SHA: " + sha);
+    if (!c)
+      throw GitHubToolError("failed to resolve git reference: 404 No commit found for SHA: " + sha);
     if (ref_name) *ref_name = *c;
     return *c;
   }
   if (!ref.empty()) {
     auto c = resolve_ref(ctx.home.db(), git, repo, ref);
-    if (!c) throw ToolError("failed to resolve git reference: 404 ref '" + ref + "' not found");
+    if (!c)
+      throw GitHubToolError("failed to resolve git reference: 404 ref '" + ref + "' not found");
     if (ref_name) {
       *ref_name = ref;
       for (const char* p : {"refs/heads/", "refs/tags/"})
@@ -34,7 +36,7 @@ std::string pick_commit(const ToolContext& ctx, const GitRepo& git, const RepoRo
   }
   auto head = git.head_branch();
   auto c = git.branch_sha(head);
-  if (!c) throw ToolError("409 Git Repository is empty.");
+  if (!c) throw GitHubToolError("409 Git Repository is empty.");
   if (ref_name) *ref_name = head;
   return *c;
 }
@@ -58,8 +60,8 @@ json tool_get_file_contents(const ToolContext& ctx) {
   auto content = git.read(commit, path);
   auto base = repo_url(ctx.base, repo);
   if (std::holds_alternative<std::monostate>(content))
-    throw ToolError("failed to get file contents: 404 Not Found: '" + path +
-                    "' does not exist at " + ref_name);
+    throw GitHubToolError("failed to get file contents: 404 Not Found: '" + path +
+                          "' does not exist at " + ref_name);
   if (auto* dir = std::get_if<std::vector<GitEntry>>(&content)) {
     json entries = json::array();
     for (const auto& e : *dir) {
@@ -148,17 +150,19 @@ json tool_create_branch(const ToolContext& ctx) {
   if (from.empty()) from = git.head_branch();
   auto sha = git.branch_sha(from);
   if (!sha) {
-    if (git.branches().empty()) throw ToolError("409 Git Repository is empty.");
-    throw ToolError("failed to get reference: 404 Not Found: branch '" + from + "' does not exist");
+    if (git.branches().empty()) throw GitHubToolError("409 Git Repository is empty.");
+    throw GitHubToolError("failed to get reference: 404 Not Found: branch '" + from +
+                          "' does not exist");
   }
   if (git.branch_sha(branch))
-    throw ToolError("failed to create branch: 422 Reference already exists: refs/heads/" + branch);
+    throw GitHubToolError("failed to create branch: 422 Reference already exists: refs/heads/" +
+                          branch);
   try {
     if (!git.update_branch(branch, *sha, "", "create_branch"))
-      throw ToolError("failed to create branch: 422 Reference already exists: refs/heads/" +
-                      branch);
+      throw GitHubToolError("failed to create branch: 422 Reference already exists: refs/heads/" +
+                            branch);
   } catch (const std::invalid_argument& e) {
-    throw ToolError(std::string("failed to create branch: 422 ") + e.what());
+    throw GitHubToolError(std::string("failed to create branch: 422 ") + e.what());
   }
   return json_result(ref_json(ctx.base, repo, branch, *sha));
 }
@@ -179,29 +183,29 @@ json tool_create_or_update_file(const ToolContext& ctx) {
     if (!tip) {
       empty_repo = git.branches().empty();
       if (!empty_repo)
-        throw ToolError("failed to create/update file: 404 Branch " + branch + " not found");
+        throw GitHubToolError("failed to create/update file: 404 Branch " + branch + " not found");
     }
     GitPathContent existing;
     if (tip) existing = git.read(*tip, path);
     if (std::holds_alternative<std::vector<GitEntry>>(existing))
-      throw ToolError("Path " + path +
-                      " is a directory, not a file. This tool only works with "
-                      "files.");
+      throw GitHubToolError("Path " + path +
+                            " is a directory, not a file. This tool only works with "
+                            "files.");
     if (auto* file = std::get_if<GitFile>(&existing)) {
       if (sha.empty())
-        throw ToolError("File already exists at " + path +
-                        ". You must provide the current file's SHA when updating. Use git "
-                        "rev-parse " +
-                        branch + ":" + path +
-                        " to get the blob SHA, then retry with the sha parameter.");
+        throw GitHubToolError("File already exists at " + path +
+                              ". You must provide the current file's SHA when updating. Use git "
+                              "rev-parse " +
+                              branch + ":" + path +
+                              " to get the blob SHA, then retry with the sha parameter.");
       if (sha != file->sha)
-        throw ToolError("SHA mismatch (409 Conflict): provided SHA " + sha +
-                        " is stale. Current file SHA is " + file->sha +
-                        ". Pull the latest changes and use git rev-parse " + branch + ":" + path +
-                        " to get the current SHA.");
+        throw GitHubToolError("SHA mismatch (409 Conflict): provided SHA " + sha +
+                              " is stale. Current file SHA is " + file->sha +
+                              ". Pull the latest changes and use git rev-parse " + branch + ":" +
+                              path + " to get the current SHA.");
       if (file->symlink && !symlink_ok)
-        throw ToolError("Path " + path + " is a symbolic link to '" + file->content +
-                        "'. Set allow_symlink_write to true to change the link itself.");
+        throw GitHubToolError("Path " + path + " is a symbolic link to '" + file->content +
+                              "'. Set allow_symlink_write to true to change the link itself.");
     }
     auto commit = git.commit_changes(tip.value_or(""), {{path, content}}, message, ctx.identity());
     if (!git.update_branch(branch, commit, tip.value_or(""), "create_or_update_file")) continue;
@@ -223,7 +227,8 @@ json tool_create_or_update_file(const ToolContext& ctx) {
           {"author", person_json(info.author)}}}};
     return json_result(result);
   }
-  throw ToolError("failed to create/update file: 409 branch " + branch + " kept moving; try again");
+  throw GitHubToolError("failed to create/update file: 409 branch " + branch +
+                        " kept moving; try again");
 }
 
 json tool_push_files(const ToolContext& ctx) {
@@ -233,7 +238,7 @@ json tool_push_files(const ToolContext& ctx) {
   std::vector<FileWrite> writes;
   for (const auto& f : ctx.args["files"])
     writes.push_back({f["path"].get<std::string>(), f["content"].get<std::string>()});
-  if (writes.empty()) throw ToolError("parameter files must contain at least one file");
+  if (writes.empty()) throw GitHubToolError("parameter files must contain at least one file");
   std::lock_guard lock(ctx.home.repo_lock(repo.id));
   GitRepo git(ctx.home.git_dir(repo));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
@@ -245,13 +250,13 @@ json tool_push_files(const ToolContext& ctx) {
     try {
       commit = git.commit_changes(parent, writes, message, ctx.identity());
     } catch (const std::invalid_argument& e) {
-      throw ToolError(std::string("failed to push files: 422 ") + e.what());
+      throw GitHubToolError(std::string("failed to push files: 422 ") + e.what());
     }
     bool moved;
     try {
       moved = git.update_branch(branch, commit, tip.value_or(""), "push_files");
     } catch (const std::invalid_argument& e) {
-      throw ToolError(std::string("failed to push files: 422 ") + e.what());
+      throw GitHubToolError(std::string("failed to push files: 422 ") + e.what());
     }
     if (!moved) continue;
     if (empty_repo && !git.branch_sha(git.head_branch())) git.set_head_branch(branch);
@@ -260,7 +265,7 @@ json tool_push_files(const ToolContext& ctx) {
         {"sha", commit}, {"message", message}, {"html_url", commit_url(ctx.base, repo, commit)}};
     return json_result(j);
   }
-  throw ToolError("failed to push files: 409 branch " + branch + " kept moving; try again");
+  throw GitHubToolError("failed to push files: 409 branch " + branch + " kept moving; try again");
 }
 
 json tool_list_commits(const ToolContext& ctx) {
@@ -300,7 +305,7 @@ json tool_get_commit(const ToolContext& ctx) {
   GitRepo git(ctx.home.git_dir(repo));
   auto sha = str_arg(ctx.args, "sha");
   auto resolved = resolve_ref(ctx.home.db(), git, repo, sha);
-  if (!resolved) throw ToolError("failed to get commit: 404 No commit found for SHA: " + sha);
+  if (!resolved) throw GitHubToolError("failed to get commit: 404 No commit found for SHA: " + sha);
   auto info = git.commit(*resolved);
   auto j = commit_json(ctx.base, repo, info);
   auto detail = str_arg(ctx.args, "detail", "stats");
@@ -371,8 +376,9 @@ std::vector<std::string> language_extensions(const std::string& language) {
   return {lower(language)};
 }
 
-SearchQuery parse_query(const std::string& query) {
-  SearchQuery q;
+// The query's words: a /regular expression/ (spaces included) or a run of non-spaces in
+// which "quoted parts" may hold spaces.
+std::vector<std::string> query_tokens(const std::string& query) {
   std::vector<std::string> tokens;
   for (std::size_t i = 0; i < query.size();) {
     if (std::isspace(static_cast<unsigned char>(query[i]))) {
@@ -381,7 +387,7 @@ SearchQuery parse_query(const std::string& query) {
     }
     std::size_t j = i;
     std::string token;
-    if (query[i] == '/') {  // a /regular expression/, spaces included
+    if (query[i] == '/') {
       auto close = query.find('/', i + 1);
       while (close != std::string::npos && close + 1 < query.size() &&
              !std::isspace(static_cast<unsigned char>(query[close + 1])))
@@ -409,8 +415,64 @@ SearchQuery parse_query(const std::string& query) {
     tokens.push_back(token);
     i = j;
   }
+  return tokens;
+}
+
+// Applies a qualifier token (repo:, path:, language:, …) to q; false when the token is search
+// text ("std::string" and the like, or a qualifier without a value).
+bool apply_qualifier(SearchQuery& q, const std::string& t) {
+  auto colon = t.find(':');
+  if (colon == std::string::npos || t.front() == '"' || t.front() == '/') return false;
+  auto key = lower(t.substr(0, colon));
+  auto value = t.substr(colon + 1);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  if (value.empty()) return false;
+  if (key == "repo") {
+    q.repo = value;
+  } else if (key == "org" || key == "user") {
+    q.owner = value;
+  } else if (key == "path") {
+    q.path_prefix = value.front() == '/' ? value.substr(1) : value;
+  } else if (key == "filename") {
+    q.filename = value;
+  } else if (key == "extension") {
+    q.extension = lower(value.front() == '.' ? value.substr(1) : value);
+  } else if (key == "language") {
+    q.languages = language_extensions(value);
+  } else if (key == "in") {
+    q.in_path = lower(value) == "path";
+    q.in_file = lower(value) == "file";
+  } else if (key == "size" || key == "is") {
+    // Not meaningful here: every file is searched.
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A search term: "exact text", /regex/ (case-insensitive) or a word.
+SearchTerm search_term(const std::string& t, bool negated) {
+  SearchTerm term;
+  term.negated = negated;
+  if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
+    term.text = lower(t.substr(1, t.size() - 2));
+  } else if (t.size() >= 3 && t.front() == '/' && t.back() == '/') {
+    try {
+      term.regex.emplace(t.substr(1, t.size() - 2), std::regex::ECMAScript | std::regex::icase);
+    } catch (const std::regex_error& e) {
+      throw GitHubToolError("invalid regular expression " + t + ": " + e.what());
+    }
+  } else {
+    term.text = lower(t);
+  }
+  return term;
+}
+
+SearchQuery parse_query(const std::string& query) {
+  SearchQuery q;
   bool negate_next = false, or_next = false;
-  for (const auto& t : tokens) {
+  for (const auto& t : query_tokens(query)) {
     if (t == "NOT") {
       negate_next = true;
       continue;
@@ -419,56 +481,13 @@ SearchQuery parse_query(const std::string& query) {
       or_next = true;
       continue;
     }
-    auto colon = t.find(':');
-    if (colon != std::string::npos && t.front() != '"' && t.front() != '/') {
-      auto key = lower(t.substr(0, colon));
-      auto value = t.substr(colon + 1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
-      bool qualifier = !value.empty();
-      if (!qualifier) {
-      } else if (key == "repo") {
-        q.repo = value;
-      } else if (key == "org" || key == "user") {
-        q.owner = value;
-      } else if (key == "path") {
-        q.path_prefix = value.front() == '/' ? value.substr(1) : value;
-      } else if (key == "filename") {
-        q.filename = value;
-      } else if (key == "extension") {
-        q.extension = lower(value.front() == '.' ? value.substr(1) : value);
-      } else if (key == "language") {
-        q.languages = language_extensions(value);
-      } else if (key == "in") {
-        q.in_path = lower(value) == "path";
-        q.in_file = lower(value) == "file";
-      } else if (key == "size" || key == "is") {
-        // Not meaningful here: every file is searched.
-      } else {
-        qualifier = false;  // "std::string" and the like are search text
-      }
-      if (qualifier) {
-        negate_next = or_next = false;
-        continue;
-      }
+    if (!apply_qualifier(q, t)) {
+      auto term = search_term(t, negate_next);
+      if (or_next && !q.groups.empty())
+        q.groups.back().push_back(std::move(term));
+      else
+        q.groups.push_back({std::move(term)});
     }
-    SearchTerm term;
-    term.negated = negate_next;
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
-      term.text = lower(t.substr(1, t.size() - 2));
-    } else if (t.size() >= 3 && t.front() == '/' && t.back() == '/') {
-      try {
-        term.regex.emplace(t.substr(1, t.size() - 2), std::regex::ECMAScript | std::regex::icase);
-      } catch (const std::regex_error& e) {
-        throw ToolError("invalid regular expression " + t + ": " + e.what());
-      }
-    } else {
-      term.text = lower(t);
-    }
-    if (or_next && !q.groups.empty())
-      q.groups.back().push_back(std::move(term));
-    else
-      q.groups.push_back({std::move(term)});
     negate_next = or_next = false;
   }
   return q;
@@ -494,10 +513,10 @@ std::optional<std::pair<std::size_t, std::size_t>> find_term(const SearchTerm& t
 
 json tool_search_code(const ToolContext& ctx) {
   auto text = str_arg(ctx.args, "query");
-  if (text.size() > 256) throw ToolError("query is longer than 256 characters");
+  if (text.size() > 256) throw GitHubToolError("query is longer than 256 characters");
   auto q = parse_query(text);
   if (q.groups.empty() && q.filename.empty() && q.path_prefix.empty() && q.extension.empty())
-    throw ToolError("failed to search code: 422 the query has no search terms");
+    throw GitHubToolError("failed to search code: 422 the query has no search terms");
   json items = json::array();
   for (const auto& repo : ctx.home.db().repos()) {
     RepoAccess access{repo.full_name(), repo.is_public};

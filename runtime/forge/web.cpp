@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "runtime/forge/git_repo.hpp"
-#include "runtime/forge/tools_internal.hpp"
+#include "runtime/forge/tool_calls.hpp"
 
 namespace cove::forge {
 

@@ -16,7 +16,7 @@ namespace cove::forge {
 using json = nlohmann::json;
 
 // A tool failure: becomes an isError result carrying the message.
-struct ToolError : std::runtime_error {
+struct GitHubToolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -27,7 +27,7 @@ struct ToolContext {
   const TokenRecord& token;
   const json& args;
 
-  // The repository named by args owner/repo; ToolError 404 when missing or unreadable, 403
+  // The repository named by args owner/repo; GitHubToolError 404 when missing or unreadable, 403
   // when `write` and the token may not write.
   RepoRow repo(bool write) const;
   Identity identity() const { return {token.login, noreply_email(token.login)}; }
@@ -49,7 +49,7 @@ json text_result(const std::string& text);
 json json_result(const json& value);
 // Keeps only `fields` of every object in `items` (all of them when fields is empty).
 json pick_fields(const json& items, const std::vector<std::string>& fields);
-// "2026-01-02" → "2026-01-02T00:00:00Z"; full timestamps pass; ToolError naming `what` else.
+// "2026-01-02" → "2026-01-02T00:00:00Z"; full timestamps pass; GitHubToolError naming `what` else.
 std::string normalize_date(const std::string& value, const std::string& what);
 
 // Where a pull request's branches stand: live branch tips while it is open (the recorded
