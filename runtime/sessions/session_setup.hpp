@@ -1,5 +1,5 @@
 // The set-up of a session, as a recipe (DESIGN.md "Session start", steps 2-3, then the MCP
-// servers and the model): repositories, sandbox, proxies and shell (Environment::prepare),
+// servers and the model): repositories, sandbox, proxies and shell (SessionEnvironment::prepare),
 // each MCP server of the agent connected and its tools listed, the model checked and its
 // provider made. Each step is reported as span.setup_step_start/end. A repository or MCP
 // server that fails becomes a session.error and the session goes on without it; any other
