@@ -117,40 +117,61 @@ std::optional<netproxy::GitRemote> SessionEnvironment::remote(const std::string&
   return std::nullopt;
 }
 
+// The recipe: the sandbox's spec, its /workspace, the repositories bound in, then the
+// sandbox, its proxies and its shell, each a reported step.
 std::vector<RepositoryFailure> SessionEnvironment::prepare(
     const std::vector<domain::Resource>& resources, const domain::EnvironmentConfig& environment,
     const StepRunner& step) {
   const auto& config = shared_.config;
   if (config.home.empty()) throw std::runtime_error("the runner has no state directory");
-  sandbox::SandboxSpec spec;
-  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
-  spec.limits = config.limits;
-  // Host ids of the session's own: no other live session runs as the same host uid.
-  spec.identity.host_base = slot_host_base(claim_id_slot(
-      config.home / "sessions", session_id_,
-      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
-  fs::path session_dir = config.home / "sessions" / session_id_;
-  UniqueFd workspace =
-      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
-  spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
-
+  sandbox::SandboxSpec spec = sandbox_spec();
+  UniqueFd workspace = bind_workspace(spec);
   auto failures = mount_repositories(resources, spec, workspace.get(), step);
   policy_ = network_policy(environment.networking, config.egress_allow_private);
   step("sandbox", spec.name, [&] { sandbox_ = sandbox::Sandbox::start(spec); });
-  step("network", "egress and git proxies", [&] {
-    auto& proxies = shared_.proxies();
-    egress_ = proxies.serve_egress(
-        netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kEgressPort), policy_);
-    git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
-                             [this](const std::string& name) { return remote(name); });
-  });
-  step("shell", "bash and the file tools", [&] {
-    workspace_ = std::make_unique<tools::Workspace>(*sandbox_, workdir_, config.tool_limits);
-    workspace_->start();
-    shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, config.tool_limits);
-    shell_->start();
-  });
+  step("network", "egress and git proxies", [&] { start_proxies(); });
+  step("shell", "bash and the file tools", [&] { start_shell(); });
   return failures;
+}
+
+// The sandbox's name, limits and host ids. The ids are the session's own: no other live
+// session runs as the same host uid.
+sandbox::SandboxSpec SessionEnvironment::sandbox_spec() {
+  const auto& config = shared_.config;
+  sandbox::SandboxSpec spec;
+  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
+  spec.limits = config.limits;
+  spec.identity.host_base = slot_host_base(claim_id_slot(
+      config.home / "sessions", session_id_,
+      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
+  return spec;
+}
+
+// The session's /workspace, made for the sandbox user and bound into `spec`; returns it open.
+UniqueFd SessionEnvironment::bind_workspace(sandbox::SandboxSpec& spec) {
+  fs::path session_dir = shared_.config.home / "sessions" / session_id_;
+  UniqueFd workspace =
+      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
+  spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
+  return workspace;
+}
+
+// The egress and git proxies, listening inside the sandbox's network namespace.
+void SessionEnvironment::start_proxies() {
+  auto& proxies = shared_.proxies();
+  egress_ = proxies.serve_egress(
+      netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kEgressPort), policy_);
+  git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
+                           [this](const std::string& name) { return remote(name); });
+}
+
+// The persistent shell and the file tools, working in workdir_.
+void SessionEnvironment::start_shell() {
+  const auto& limits = shared_.config.tool_limits;
+  workspace_ = std::make_unique<tools::Workspace>(*sandbox_, workdir_, limits);
+  workspace_->start();
+  shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, limits);
+  shell_->start();
 }
 
 std::vector<RepositoryFailure> SessionEnvironment::mount_repositories(

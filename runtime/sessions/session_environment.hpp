@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "runtime/domain/environment.hpp"
 #include "runtime/domain/resource.hpp"
 #include "runtime/netproxy/proxy.hpp"
@@ -62,6 +63,11 @@ class SessionEnvironment {
     std::string name;  // the git proxy's path segment
     std::string checkout_id;
   };
+  // prepare()'s steps.
+  sandbox::SandboxSpec sandbox_spec();
+  UniqueFd bind_workspace(sandbox::SandboxSpec& spec);
+  void start_proxies();
+  void start_shell();
   std::optional<netproxy::GitRemote> remote(const std::string& name);
   // Checks the repositories out and adds their binds to `spec`; failures are returned.
   std::vector<RepositoryFailure> mount_repositories(const std::vector<domain::Resource>& resources,
