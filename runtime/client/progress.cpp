@@ -2,7 +2,11 @@
 
 #include <cstdio>
 
+#include "runtime/domain/event_types.hpp"
+
 namespace cove::client {
+
+namespace event_type = domain::event_type;
 
 namespace {
 
@@ -64,7 +68,7 @@ bool ProgressPrinter::print(const json& e) {
   static const char* bold = "\033[1m";
   std::string type = e.value("type", "");
   if (type == "event_start") {
-    if (e["event"].value("type", "") == "agent.message") {
+    if (e["event"].value("type", "") == event_type::kAgentMessage) {
       end_text();
       streamed_message_ = e["event"].value("id", "");
       out_ << (color_ ? "\033[1magent\033[0m " : "agent ");
@@ -74,7 +78,7 @@ bool ProgressPrinter::print(const json& e) {
     const json& c = e["delta"].value("content", json::object());
     out_ << c.value("text", "");
     out_.flush();
-  } else if (type == "agent.message") {
+  } else if (type == event_type::kAgentMessage) {
     if (e.value("id", "") == streamed_message_) {
       end_text();
       return true;
@@ -83,37 +87,37 @@ bool ProgressPrinter::print(const json& e) {
     for (const auto& b : e.value("content", json::array()))
       text += b.value("text", "");
     line(color_ ? "agent" : "agent", text, bold);
-  } else if (type == "span.setup_step_end") {
+  } else if (type == event_type::kSpanSetupStepEnd) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f ms", e.value("duration_ms", 0.0));
     std::string text =
         "set up " + e.value("step", "") + " " + e.value("name", "") + " (" + ms + ")";
     if (e.value("is_error", false)) text += ": " + e.value("error", "");
     line("  ·", text, dim);
-  } else if (type == "agent.tool_use" || type == "agent.mcp_tool_use" ||
-             type == "agent.custom_tool_use") {
+  } else if (type == event_type::kAgentToolUse || type == event_type::kAgentMcpToolUse ||
+             type == event_type::kAgentCustomToolUse) {
     std::string name = e.value("name", "");
-    if (type == "agent.mcp_tool_use") name = e.value("mcp_server_name", "") + "/" + name;
+    if (type == event_type::kAgentMcpToolUse) name = e.value("mcp_server_name", "") + "/" + name;
     std::string text = name + "  " + shorten(input_summary(e.value("input", json())), 100);
     if (e.value("evaluated_permission", "") == "ask") text += "  (waiting for confirmation)";
     if (e.value("evaluated_permission", "") == "deny") text += "  (denied)";
     line("▸", text, cyan);
-  } else if (type == "agent.tool_result" || type == "agent.mcp_tool_result") {
+  } else if (type == event_type::kAgentToolResult || type == event_type::kAgentMcpToolResult) {
     bool error = e.value("is_error", false);
     line(error ? "  ✗" : "  ✓", short_result(e.value("content", json())), error ? red : green);
-  } else if (type == "session.error") {
+  } else if (type == event_type::kSessionError) {
     ++errors_;
     const json& err = e.value("error", json::object());
     line("!", err.value("type", "error") + ": " + err.value("message", ""), red);
-  } else if (type == "span.model_request_end") {
+  } else if (type == event_type::kSpanModelRequestEnd) {
     const json& u = e.value("model_usage", json::object());
     input_tokens_ += u.value("input_tokens", int64_t{0});
     output_tokens_ += u.value("output_tokens", int64_t{0});
-  } else if (type == "session.status_rescheduled") {
+  } else if (type == event_type::kSessionStatusRescheduled) {
     line("  ↻", "model request failed; retrying", dim);
-  } else if (type == "session.status_idle" || type == "session.status_terminated" ||
-             type == "session.deleted") {
-    stop_reason_ = type == "session.status_idle"
+  } else if (type == event_type::kSessionStatusIdle ||
+             type == event_type::kSessionStatusTerminated || type == event_type::kSessionDeleted) {
+    stop_reason_ = type == event_type::kSessionStatusIdle
                        ? e.value("stop_reason", json::object()).value("type", "")
                        : "terminated";
     double secs =
@@ -122,7 +126,7 @@ bool ProgressPrinter::print(const json& e) {
     std::snprintf(summary, sizeof summary, "%s · %lld input / %lld output tokens · %.1f s",
                   stop_reason_.c_str(), static_cast<long long>(input_tokens_),
                   static_cast<long long>(output_tokens_), secs);
-    line("■", summary, stop_reason_ == "end_turn" ? green : red);
+    line("■", summary, stop_reason_ == domain::stop_reason::kEndTurn ? green : red);
     return false;
   }
   return true;

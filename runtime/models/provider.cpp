@@ -3,7 +3,9 @@
 #include "runtime/models/provider.hpp"
 
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 
 #include "runtime/models/anthropic.hpp"
 #include "runtime/models/openai.hpp"
@@ -14,6 +16,9 @@ namespace cove::models {
 namespace {
 
 using std::invalid_argument;
+
+// The providers a model id's prefix or the configuration may name.
+constexpr std::string_view kProviders[] = {"anthropic", "openai", "scripted"};
 
 // A name that stays inside its directory: not empty, no '/', not "." or "..", no NUL.
 void check_plain_name(const std::string& name, const std::string& what) {
@@ -50,26 +55,42 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// The provider named by the model id's prefix, if it has one. Only these prefixes name
+// providers: other colons belong to the model's name (Ollama's "qwen2.5:7b", Bedrock's
+// "...-v1:0").
+std::optional<std::string_view> prefix_provider(std::string_view model_id) {
+  auto colon = model_id.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto prefix = model_id.substr(0, colon);
+  for (std::string_view known : kProviders)
+    if (prefix == known) return known;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string model_name(const std::string& model_id) {
-  auto colon = model_id.find(':');
-  if (colon == std::string::npos) return model_id;
-  auto prefix = std::string_view(model_id).substr(0, colon);
-  // Only these prefixes name providers: other colons belong to the model's name (Ollama's
-  // "qwen2.5:7b", Bedrock's "...-v1:0").
-  if (prefix == "anthropic" || prefix == "openai" || prefix == "scripted")
-    return model_id.substr(colon + 1);
+  if (auto prefix = prefix_provider(model_id)) return model_id.substr(prefix->size() + 1);
   return model_id;
+}
+
+std::string provider_name(const ProviderConfig& config, const std::string& model_id) {
+  if (auto prefix = prefix_provider(model_id)) return std::string(*prefix);
+  return config.provider;
+}
+
+std::string provider_base_url(const ProviderConfig& config, const std::string& provider) {
+  if (provider == "anthropic") return config.anthropic_base_url;
+  if (provider == "openai") return config.openai_base_url;
+  return "";
 }
 
 std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
                                         const ProviderConfig& config, const std::string& model_id,
                                         const std::string& session_id) {
-  std::string provider = config.provider;
+  std::string provider = provider_name(config, model_id);
   std::string model = model_name(model_id);
-  bool prefixed = model.size() != model_id.size();
-  if (prefixed) provider = model_id.substr(0, model_id.size() - model.size() - 1);
+  bool prefixed = prefix_provider(model_id).has_value();
   if (model.empty()) throw invalid_argument("model id '" + model_id + "' names no model");
 
   std::unique_ptr<Provider> out;
@@ -82,8 +103,10 @@ std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
   } else if (provider == "scripted") {
     out = prefixed ? scripted_from_name(config, model) : scripted_from_config(config);
   } else {
-    throw invalid_argument("unknown model provider '" + provider +
-                           "' (known: anthropic, openai, scripted)");
+    std::string known;
+    for (std::string_view p : kProviders)
+      known += (known.empty() ? "" : ", ") + std::string(p);
+    throw invalid_argument("unknown model provider '" + provider + "' (known: " + known + ")");
   }
 
   if (!config.record_dir.empty()) {

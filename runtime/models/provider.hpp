@@ -110,4 +110,12 @@ std::unique_ptr<Provider> make_provider(boost::asio::any_io_executor executor,
 // "openai:", "scripted:"); other colons belong to the name ("qwen2.5:7b").
 std::string model_name(const std::string& model_id);
 
+// The provider a model id is served by: the one its prefix names ("openai:gpt-4o"), else the
+// configured default. Not checked against the known providers (make_provider does that).
+std::string provider_name(const ProviderConfig& config, const std::string& model_id);
+
+// The base URL a provider's requests go to under this configuration; empty for a provider
+// that reaches no server (scripted) or that is unknown.
+std::string provider_base_url(const ProviderConfig& config, const std::string& provider);
+
 }  // namespace cove::models

@@ -6,10 +6,9 @@
 
 namespace cove::sessions {
 
-TurnConfig turn_config(const RunnerConfig& config, const json& agent) {
+TurnConfig turn_config(const RunnerConfig& config, const domain::AgentSnapshot& agent) {
   TurnConfig t;
-  const json& system = agent.value("system", json());
-  if (system.is_string()) t.system = system.get<std::string>();
+  t.system = agent.config.system.value_or("");
   t.max_retries = config.max_retries;
   t.retry_base = config.retry_base;
   t.retry_max = config.retry_max;
@@ -34,7 +33,8 @@ TurnEnd AgentTurn::run() {
     if (auto* end = std::get_if<TurnEnd>(&answer)) return *end;
     const auto& reply = std::get<models::ModelReply>(answer);
     auto calls = record_reply(reply);  // agent.message / thinking / *_tool_use, span end
-    if (calls.empty()) return reply.stop_reason == "refusal" ? TurnEnd::refusal : TurnEnd::end_turn;
+    if (calls.empty())                 // the Messages API's stop_reason
+      return reply.stop_reason == "refusal" ? TurnEnd::refusal : TurnEnd::end_turn;
     run_tools(calls);  // agent.*tool_result; calls that ask stay pending
     if (stopped()) return TurnEnd::interrupted;
     if (!events_.conversation().pending.empty()) return TurnEnd::requires_action;
@@ -68,9 +68,9 @@ void AgentTurn::run_tools(const std::vector<ToolCall>& calls) {
 // The error rides on the idle event's batch.
 TurnEnd AgentTurn::budget_spent(int requests) {
   events_.defer(EventWriter::error_event(
-      "tool_use_limit_reached_error",
+      domain::session_error::kToolUseLimitReached,
       "the turn made " + std::to_string(requests) + " model requests; cove stops a turn there",
-      "exhausted"));
+      domain::session_error::kExhausted));
   return TurnEnd::retries_exhausted;
 }
 

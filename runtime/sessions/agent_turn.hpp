@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/domain/agent.hpp"
 #include "runtime/models/provider.hpp"
 #include "runtime/sessions/session_events.hpp"
 #include "runtime/sessions/tool_calls.hpp"
@@ -53,7 +54,7 @@ struct TurnConfig {
   // A turn that makes more model requests than this ends with a session.error.
   int max_model_requests = 200;
 };
-TurnConfig turn_config(const RunnerConfig& config, const json& agent);
+TurnConfig turn_config(const RunnerConfig& config, const domain::AgentSnapshot& agent);
 
 enum class TurnEnd {
   end_turn,           // the model answered without calling a tool

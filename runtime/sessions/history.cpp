@@ -8,6 +8,8 @@ namespace cove::sessions {
 
 namespace {
 
+namespace event_type = domain::event_type;
+
 // User content as the model takes it: text, image and document blocks pass through;
 // blocks the model cannot take become a short text note.
 json user_blocks(const json& content) {
@@ -43,7 +45,7 @@ void erase_pending(std::vector<PendingTool>& pending, const std::string& id) {
 
 std::string model_tool_name(const json& event) {
   std::string type = event.value("type", "");
-  if (type == "agent.mcp_tool_use")
+  if (type == event_type::kAgentMcpToolUse)
     return Toolbox::mcp_model_name(event.value("mcp_server_name", ""), event.value("name", ""));
   return event.value("name", "");
 }
@@ -74,34 +76,34 @@ bool History::awaiting_model() const {
 void History::apply(const store::Event& event, std::vector<PendingTool>& pending) {
   const json& e = event.body;
   const std::string& type = event.type;
-  if (type == "user.message") {
+  if (type == event_type::kUserMessage) {
     add("user", user_blocks(e.value("content", json::array())));
-  } else if (type == "system.message") {
+  } else if (type == event_type::kSystemMessage) {
     json blocks = json::array();
     for (const auto& b : e.value("content", json::array()))
       blocks.push_back({{"type", "text"}, {"text", "[system] " + b.value("text", "")}});
     add("user", std::move(blocks));
-  } else if (type == "agent.message") {
+  } else if (type == event_type::kAgentMessage) {
     json blocks = json::array();
     for (const auto& b : e.value("content", json::array()))
       if (b.value("type", "") == "text") blocks.push_back(b);
     add("assistant", std::move(blocks));
-  } else if (type == "agent.tool_use" || type == "agent.mcp_tool_use" ||
-             type == "agent.custom_tool_use") {
+  } else if (type == event_type::kAgentToolUse || type == event_type::kAgentMcpToolUse ||
+             type == event_type::kAgentCustomToolUse) {
     add("assistant", json::array({{{"type", "tool_use"},
                                    {"id", event.id},
                                    {"name", model_tool_name(e)},
                                    {"input", e.value("input", json::object())}}}));
-    if (type == "agent.custom_tool_use" || e.value("evaluated_permission", "") == "ask")
+    if (type == event_type::kAgentCustomToolUse || e.value("evaluated_permission", "") == "ask")
       pending.push_back({event.id, type, e.value("name", ""), e.value("mcp_server_name", ""),
                          e.value("input", json::object())});
-  } else if (type == "agent.tool_result" || type == "agent.mcp_tool_result") {
-    std::string id =
-        e.value(type == "agent.tool_result" ? "tool_use_id" : "mcp_tool_use_id", std::string());
+  } else if (type == event_type::kAgentToolResult || type == event_type::kAgentMcpToolResult) {
+    std::string id = e.value(
+        type == event_type::kAgentToolResult ? "tool_use_id" : "mcp_tool_use_id", std::string());
     add("user", json::array({result_block(id, e.value("content", json::array()),
                                           e.value("is_error", false))}));
     erase_pending(pending, id);
-  } else if (type == "user.custom_tool_result") {
+  } else if (type == event_type::kUserCustomToolResult) {
     std::string id = e.value("custom_tool_use_id", "");
     add("user", json::array({result_block(id, e.value("content", json::array()),
                                           e.value("is_error", false))}));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/domain/event_types.hpp"
 #include "runtime/store/store.hpp"
 
 namespace cove::sessions {
@@ -21,7 +22,7 @@ struct PendingTool {
   std::string name;        // tool name (MCP: as the server reports it)
   std::string server;      // MCP server name
   json input;
-  bool custom() const { return event_type == "agent.custom_tool_use"; }
+  bool custom() const { return event_type == domain::event_type::kAgentCustomToolUse; }
 };
 
 class History {

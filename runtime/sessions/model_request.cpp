@@ -7,21 +7,15 @@
 #include "base/random.hpp"
 #include "net/sse_writer.hpp"
 #include "runtime/sessions/agent_turn.hpp"
+#include "runtime/sessions/session_error.hpp"
 
 namespace cove::sessions {
 
 namespace {
 
-std::string model_error_type(models::ModelErrorKind kind) {
-  switch (kind) {
-    case models::ModelErrorKind::overloaded:
-      return "model_overloaded_error";
-    case models::ModelErrorKind::rate_limited:
-      return "model_rate_limited_error";
-    default:
-      return "model_request_failed_error";
-  }
-}
+namespace event_type = domain::event_type;
+namespace status = domain::session_status;
+namespace session_error = domain::session_error;
 
 json usage_json(const models::Usage& u) {
   return {{"input_tokens", u.input_tokens},
@@ -31,9 +25,10 @@ json usage_json(const models::Usage& u) {
 }
 
 json span_end(const std::string& start_id, bool is_error, const models::Usage& usage) {
-  return EventWriter::make_event("span.model_request_end", {{"model_request_start_id", start_id},
-                                                            {"is_error", is_error},
-                                                            {"model_usage", usage_json(usage)}});
+  return EventWriter::make_event(event_type::kSpanModelRequestEnd,
+                                 {{"model_request_start_id", start_id},
+                                  {"is_error", is_error},
+                                  {"model_usage", usage_json(usage)}});
 }
 
 }  // namespace
@@ -43,7 +38,7 @@ std::variant<models::ModelReply, TurnEnd> AgentTurn::request_model() {
   for (int attempt = 0;; ++attempt) {
     {
       auto b = events_.batch();
-      start_id_ = b.add(EventWriter::make_event("span.model_request_start"));
+      start_id_ = b.add(EventWriter::make_event(event_type::kSpanModelRequestStart));
       events_.commit(b);
     }
     previews_ = Previews{};
@@ -68,19 +63,20 @@ std::optional<TurnEnd> AgentTurn::failed(const models::ModelError& e, int attemp
     return TurnEnd::interrupted;
   }
   bool retry = e.retryable() && attempt < config_.max_retries;
-  events_.defer(EventWriter::error_event(model_error_type(e.kind()), e.what(),
-                                         retry ? "retrying" : "exhausted"));
+  events_.defer(
+      EventWriter::error_event(session_error_type(e), e.what(),
+                               retry ? session_error::kRetrying : session_error::kExhausted));
   if (!retry) return TurnEnd::retries_exhausted;  // the error rides on the idle event's batch
   {
     auto b = events_.batch();
-    events_.set_status(b, "rescheduling");
-    b.add(EventWriter::make_event("session.status_rescheduled"));
+    events_.set_status(b, status::kRescheduling);
+    b.add(EventWriter::make_event(event_type::kSessionStatusRescheduled));
     events_.commit(b);
   }
   if (!sleep_for(backoff(attempt, e.retry_after()))) return TurnEnd::interrupted;
   auto b = events_.batch();
-  events_.set_status(b, "running");
-  b.add(EventWriter::make_event("session.status_running"));
+  events_.set_status(b, status::kRunning);
+  b.add(EventWriter::make_event(event_type::kSessionStatusRunning));
   events_.commit(b);
   return std::nullopt;
 }
@@ -116,7 +112,7 @@ models::StreamSink AgentTurn::preview_sink() {
                    {{"type", "content_delta"},
                     {"index", it->second.second},
                     {"content", {{"type", "text"}, {"text", text}}}}}};
-    events_.preview("agent.message", net::sse_frame("event_delta", delta.dump()));
+    events_.preview(event_type::kAgentMessage, net::sse_frame("event_delta", delta.dump()));
   };
   return sink;
 }
@@ -128,8 +124,8 @@ void AgentTurn::block_started(int index, std::string_view type) {
       p.message_id = new_id("sevt");
       p.slots = 0;
       json start = {{"type", "event_start"},
-                    {"event", {{"type", "agent.message"}, {"id", p.message_id}}}};
-      events_.preview("agent.message", net::sse_frame("event_start", start.dump()));
+                    {"event", {{"type", event_type::kAgentMessage}, {"id", p.message_id}}}};
+      events_.preview(event_type::kAgentMessage, net::sse_frame("event_start", start.dump()));
     }
     p.text_slot[index] = {p.message_id, p.slots++};
     p.last_text = true;
@@ -139,8 +135,9 @@ void AgentTurn::block_started(int index, std::string_view type) {
   if (type == "thinking" || type == "redacted_thinking") {
     std::string id = new_id("sevt");
     p.thinking_id[index] = id;
-    json start = {{"type", "event_start"}, {"event", {{"type", "agent.thinking"}, {"id", id}}}};
-    events_.preview("agent.thinking", net::sse_frame("event_start", start.dump()));
+    json start = {{"type", "event_start"},
+                  {"event", {{"type", event_type::kAgentThinking}, {"id", id}}}};
+    events_.preview(event_type::kAgentThinking, net::sse_frame("event_start", start.dump()));
   }
 }
 
@@ -153,7 +150,7 @@ std::vector<ToolCall> AgentTurn::record_reply(const models::ModelReply& reply) {
   std::string text_id;
   auto flush_text = [&] {
     if (!text.empty())
-      b.add(EventWriter::make_event("agent.message", {{"content", text}}, text_id));
+      b.add(EventWriter::make_event(event_type::kAgentMessage, {{"content", text}}, text_id));
     text = json::array();
     text_id.clear();
   };
@@ -175,7 +172,7 @@ std::vector<ToolCall> AgentTurn::record_reply(const models::ModelReply& reply) {
     if (type == "thinking" || type == "redacted_thinking") {
       auto it = previews_.thinking_id.find(index);
       b.add(
-          EventWriter::make_event("agent.thinking", json::object(),
+          EventWriter::make_event(event_type::kAgentThinking, json::object(),
                                   it != previews_.thinking_id.end() ? it->second : std::string()));
     } else if (type == "tool_use") {
       calls.push_back(record_tool_use(b, toolbox_, block));

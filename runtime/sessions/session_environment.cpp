@@ -15,6 +15,7 @@
 #include "runtime/sessions/agent_session.hpp"
 #include "runtime/sessions/id_slot.hpp"
 #include "runtime/sessions/owned_dir.hpp"
+#include "runtime/sessions/session_error.hpp"
 
 namespace cove::sessions {
 
@@ -62,10 +63,10 @@ std::string base_name(const std::string& mount_path) {
 
 }  // namespace
 
-Environment::Environment(RunnerShared& shared, std::string session_id)
+SessionEnvironment::SessionEnvironment(RunnerShared& shared, std::string session_id)
     : shared_(shared), session_id_(std::move(session_id)) {}
 
-Environment::~Environment() {
+SessionEnvironment::~SessionEnvironment() {
   shell_.reset();
   workspace_.reset();
   git_.reset();
@@ -82,7 +83,7 @@ Environment::~Environment() {
   fs::remove_all(shared_.config.home / "sessions" / session_id_, ec);
 }
 
-std::vector<std::string> Environment::shell_env() {
+std::vector<std::string> SessionEnvironment::shell_env() {
   std::string proxy = "http://127.0.0.1:" + std::to_string(netproxy::kEgressPort);
   return {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
           "HOME=/tmp",
@@ -104,7 +105,7 @@ std::vector<std::string> Environment::shell_env() {
           "NO_PROXY=127.0.0.1,localhost"};
 }
 
-std::optional<netproxy::GitRemote> Environment::remote(const std::string& name) {
+std::optional<netproxy::GitRemote> SessionEnvironment::remote(const std::string& name) {
   for (const auto& c : checkouts_) {
     if (c.name != name) continue;
     netproxy::GitRemote r;
@@ -116,53 +117,64 @@ std::optional<netproxy::GitRemote> Environment::remote(const std::string& name) 
   return std::nullopt;
 }
 
-std::vector<RepositoryFailure> Environment::prepare(const std::vector<store::Object>& resources,
-                                                    const json& environment,
-                                                    const StepRunner& step) {
-  std::vector<domain::Resource> typed;
-  for (const auto& r : resources)
-    typed.push_back(r.body.get<domain::Resource>());
-  return prepare(typed, domain::parse_environment_config(domain::member(environment, "config")),
-                 step);
-}
-
-std::vector<RepositoryFailure> Environment::prepare(const std::vector<domain::Resource>& resources,
-                                                    const domain::EnvironmentConfig& environment,
-                                                    const StepRunner& step) {
+// The recipe: the sandbox's spec, its /workspace, the repositories bound in, then the
+// sandbox, its proxies and its shell, each a reported step.
+std::vector<RepositoryFailure> SessionEnvironment::prepare(
+    const std::vector<domain::Resource>& resources, const domain::EnvironmentConfig& environment,
+    const StepRunner& step) {
   const auto& config = shared_.config;
   if (config.home.empty()) throw std::runtime_error("the runner has no state directory");
-  sandbox::SandboxSpec spec;
-  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
-  spec.limits = config.limits;
-  // Host ids of the session's own: no other live session runs as the same host uid.
-  spec.identity.host_base = slot_host_base(claim_id_slot(
-      config.home / "sessions", session_id_,
-      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
-  fs::path session_dir = config.home / "sessions" / session_id_;
-  UniqueFd workspace =
-      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
-  spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
-
+  sandbox::SandboxSpec spec = sandbox_spec();
+  UniqueFd workspace = bind_workspace(spec);
   auto failures = mount_repositories(resources, spec, workspace.get(), step);
   policy_ = network_policy(environment.networking, config.egress_allow_private);
   step("sandbox", spec.name, [&] { sandbox_ = sandbox::Sandbox::start(spec); });
-  step("network", "egress and git proxies", [&] {
-    auto& proxies = shared_.proxies();
-    egress_ = proxies.serve_egress(
-        netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kEgressPort), policy_);
-    git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
-                             [this](const std::string& name) { return remote(name); });
-  });
-  step("shell", "bash and the file tools", [&] {
-    workspace_ = std::make_unique<tools::Workspace>(*sandbox_, workdir_, config.tool_limits);
-    workspace_->start();
-    shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, config.tool_limits);
-    shell_->start();
-  });
+  step("network", "egress and git proxies", [&] { start_proxies(); });
+  step("shell", "bash and the file tools", [&] { start_shell(); });
   return failures;
 }
 
-std::vector<RepositoryFailure> Environment::mount_repositories(
+// The sandbox's name, limits and host ids. The ids are the session's own: no other live
+// session runs as the same host uid.
+sandbox::SandboxSpec SessionEnvironment::sandbox_spec() {
+  const auto& config = shared_.config;
+  sandbox::SandboxSpec spec;
+  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
+  spec.limits = config.limits;
+  spec.identity.host_base = slot_host_base(claim_id_slot(
+      config.home / "sessions", session_id_,
+      [&](const std::string& id) { return shared_.log.store().get(id).has_value(); }));
+  return spec;
+}
+
+// The session's /workspace, made for the sandbox user and bound into `spec`; returns it open.
+UniqueFd SessionEnvironment::bind_workspace(sandbox::SandboxSpec& spec) {
+  fs::path session_dir = shared_.config.home / "sessions" / session_id_;
+  UniqueFd workspace =
+      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
+  spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
+  return workspace;
+}
+
+// The egress and git proxies, listening inside the sandbox's network namespace.
+void SessionEnvironment::start_proxies() {
+  auto& proxies = shared_.proxies();
+  egress_ = proxies.serve_egress(
+      netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kEgressPort), policy_);
+  git_ = proxies.serve_git(netproxy::listen_in_netns(sandbox_->init_pid(), netproxy::kGitPort),
+                           [this](const std::string& name) { return remote(name); });
+}
+
+// The persistent shell and the file tools, working in workdir_.
+void SessionEnvironment::start_shell() {
+  const auto& limits = shared_.config.tool_limits;
+  workspace_ = std::make_unique<tools::Workspace>(*sandbox_, workdir_, limits);
+  workspace_->start();
+  shell_ = std::make_unique<tools::Shell>(*sandbox_, shell_env(), workdir_, limits);
+  shell_->start();
+}
+
+std::vector<RepositoryFailure> SessionEnvironment::mount_repositories(
     const std::vector<domain::Resource>& resources, sandbox::SandboxSpec& spec, int workspace,
     const StepRunner& step) {
   std::vector<RepositoryFailure> failures;
@@ -183,11 +195,9 @@ std::vector<RepositoryFailure> Environment::mount_repositories(
       if (auto why = netproxy::runtime_target_refusal(repo->url, shared_.config.targets()))
         throw mounts::RepoError(mounts::RepoErrorKind::clone, repo->url, *why);
       mount_repository(r, std::move(c), spec, workspace, step);
-    } catch (const mounts::RepoError& e) {
-      failures.push_back(
-          {repo->url, domain::repository_error_type(mounts::to_string(e.kind())), e.what()});
     } catch (const std::exception& e) {
-      failures.push_back({repo->url, domain::session_error::kRepositoryCheckout, e.what()});
+      failures.push_back(
+          {repo->url, session_error_type(e, domain::session_error::kRepositoryCheckout), e.what()});
     }
   }
   // With a single repository, work in it.
@@ -197,9 +207,9 @@ std::vector<RepositoryFailure> Environment::mount_repositories(
   return failures;
 }
 
-void Environment::mount_repository(const domain::Resource& r, Checkout c,
-                                   sandbox::SandboxSpec& spec, int workspace,
-                                   const StepRunner& step) {
+void SessionEnvironment::mount_repository(const domain::Resource& r, Checkout c,
+                                          sandbox::SandboxSpec& spec, int workspace,
+                                          const StepRunner& step) {
   const auto& repo = *r.repository();
   mounts::CheckoutRequest req;
   req.session_id = c.checkout_id;

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "runtime/domain/environment.hpp"
 #include "runtime/domain/resource.hpp"
 #include "runtime/netproxy/proxy.hpp"
-#include "runtime/store/store.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -30,26 +30,22 @@ using StepRunner =
 // A repository that could not be mounted; the session goes on without it.
 struct RepositoryFailure {
   std::string url;
-  std::string error_type;  // repository_*_error
+  std::string error_type;  // repository_*_error (see session_error_type)
   std::string message;
 };
 
-class Environment {
+class SessionEnvironment {
  public:
-  Environment(RunnerShared& shared, std::string session_id);
-  ~Environment();
-  Environment(const Environment&) = delete;
-  Environment& operator=(const Environment&) = delete;
+  SessionEnvironment(RunnerShared& shared, std::string session_id);
+  ~SessionEnvironment();
+  SessionEnvironment(const SessionEnvironment&) = delete;
+  SessionEnvironment& operator=(const SessionEnvironment&) = delete;
 
   // Builds everything. Repository failures are returned (the rest goes on); a sandbox that
   // cannot be built throws (never run unsandboxed).
   std::vector<RepositoryFailure> prepare(const std::vector<domain::Resource>& resources,
                                          const domain::EnvironmentConfig& environment,
                                          const StepRunner& step);
-  // The same from the stored bodies (the session's resource objects and its environment,
-  // an empty object when that was deleted); a body that does not parse throws.
-  std::vector<RepositoryFailure> prepare(const std::vector<store::Object>& resources,
-                                         const json& environment, const StepRunner& step);
 
   sandbox::Sandbox& sandbox() { return *sandbox_; }
   tools::Shell& shell() { return *shell_; }
@@ -67,6 +63,11 @@ class Environment {
     std::string name;  // the git proxy's path segment
     std::string checkout_id;
   };
+  // prepare()'s steps.
+  sandbox::SandboxSpec sandbox_spec();
+  UniqueFd bind_workspace(sandbox::SandboxSpec& spec);
+  void start_proxies();
+  void start_shell();
   std::optional<netproxy::GitRemote> remote(const std::string& name);
   // Checks the repositories out and adds their binds to `spec`; failures are returned.
   std::vector<RepositoryFailure> mount_repositories(const std::vector<domain::Resource>& resources,

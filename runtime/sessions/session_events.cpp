@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "runtime/domain/event.hpp"
 
 namespace cove::sessions {
 
@@ -15,30 +16,22 @@ std::string EventWriter::Batch::add(json event) {
 EventWriter::EventWriter(EventLog& log, std::string session_id, Conversation& conversation)
     : log_(log), session_id_(std::move(session_id)), conversation_(conversation) {}
 
-void EventWriter::load(const store::Object& session) {
-  created_ms_ = session.created_ms;
-  usage_ = session.body.value("usage", json::object());
-  stats_ = session.body.value("stats", json::object());
+void EventWriter::load(const domain::Session& session, int64_t created_ms) {
+  created_ms_ = created_ms;
+  usage_ = session.usage;
+  stats_ = session.stats;
   active_ms_ = static_cast<int64_t>(stats_.value("active_seconds", 0.0) * 1000);
 }
 
-void EventWriter::read_status(const store::Object& session) {
-  status_ = session.body.value("status", "idle");
-}
-
-json EventWriter::make_event(const std::string& type, json extra, std::string id) {
-  extra["type"] = type;
-  extra["id"] = id.empty() ? new_id("sevt") : id;
-  extra["processed_at"] = rfc3339(now_ms());
-  return extra;
+json EventWriter::make_event(const std::string& type, json fields, std::string id) {
+  if (id.empty()) id = new_id("sevt");
+  return domain::server_event(type, std::move(id), rfc3339(now_ms()), std::move(fields));
 }
 
 json EventWriter::error_event(const std::string& type, const std::string& message,
                               const std::string& retry, json extra) {
-  extra["type"] = type;
-  extra["message"] = message;
-  extra["retry_status"] = {{"type", retry}};
-  return make_event("session.error", {{"error", extra}});
+  return make_event(domain::event_type::kSessionError,
+                    domain::session_error_fields(type, message, retry, std::move(extra)));
 }
 
 EventWriter::Batch EventWriter::batch() {
@@ -74,10 +67,10 @@ void EventWriter::set_status(Batch& b, const std::string& status) {
 }
 
 void EventWriter::go_idle(Batch& b, json stop_reason) {
-  set_status(b, "idle");
+  set_status(b, domain::session_status::kIdle);
   save_stats(b);
-  b.add(make_event("session.status_idle",
-                   {{"stop_reason", std::move(stop_reason)}, {"stop_details", nullptr}}));
+  b.add(make_event(domain::event_type::kSessionStatusIdle,
+                   domain::idle_fields(std::move(stop_reason))));
   commit(b);
 }
 

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/domain/event_types.hpp"
+#include "runtime/domain/session.hpp"
 #include "runtime/models/provider.hpp"
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/sessions/history.hpp"
@@ -48,14 +50,17 @@ class EventWriter {
 
   EventWriter(EventLog& log, std::string session_id, Conversation& conversation);
 
-  // Takes the usage, stats and creation time the stored session has so far.
-  void load(const store::Object& session);
+  // Takes the usage and stats the stored session has so far, and its creation time.
+  void load(const domain::Session& session, int64_t created_ms);
   // The session's status as stored; set_status() keeps it current.
-  void read_status(const store::Object& session);
+  void read_status(const domain::Session& session) { status_ = session.status; }
 
-  // A server event: `extra` with type, id (a new one unless given) and processed_at now.
-  static json make_event(const std::string& type, json extra = json::object(), std::string id = {});
-  // A session.error event; `retry` is its retry_status type (retrying, exhausted).
+  // A server event (domain::server_event): `fields` with type, id (a new one unless given)
+  // and processed_at now.
+  static json make_event(const std::string& type, json fields = json::object(),
+                         std::string id = {});
+  // A session.error event of `type` (see session_error_type); `retry` is its retry_status
+  // (domain::session_error::kRetrying or kExhausted).
   static json error_event(const std::string& type, const std::string& message,
                           const std::string& retry, json extra = json::object());
 
@@ -98,7 +103,7 @@ class EventWriter {
   std::string session_id_;
   Conversation& conversation_;
   std::vector<json> deferred_;
-  std::string status_ = "idle";
+  std::string status_ = domain::session_status::kIdle;
   int64_t created_ms_ = 0;
   json usage_ = json::object();
   json stats_ = json::object();

@@ -9,12 +9,16 @@
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/agent_session.hpp"
 #include "runtime/sessions/session_environment.hpp"
+#include "runtime/sessions/session_error.hpp"
+#include "runtime/sessions/stored_objects.hpp"
 
 namespace cove::sessions {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+namespace event_type = domain::event_type;
+namespace session_error = domain::session_error;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -40,10 +44,10 @@ class ProviderClient final : public ModelClient {
   std::string model_name_;
 };
 
-std::string model_id(const json& agent) {
-  const json& m = agent.value("model", json());
-  if (m.is_string()) return m.get<std::string>();
-  if (m.is_object()) return m.value("id", "");
+// The URL of the agent's MCP server `name` (empty when the agent names no such server).
+std::string server_url(const domain::AgentConfig& agent, const std::string& name) {
+  for (const auto& server : agent.mcp_servers)
+    if (server.name == name) return server.url;
   return "";
 }
 
@@ -52,18 +56,23 @@ class SandboxSetup final : public SessionSetup {
   SandboxSetup(RunnerShared& shared, std::string session_id)
       : shared_(shared), id_(std::move(session_id)) {}
 
-  bool ensure_ready(const json& agent, Toolbox& toolbox, EventWriter& events) override;
+  bool ensure_ready(const domain::Session& session, Toolbox& toolbox, EventWriter& events) override;
   ModelClient& model() override { return *model_; }
   ToolRunner& tools() override { return *tools_; }
 
  private:
-  void build(const json& agent, Toolbox& toolbox, EventWriter& events, const StepRunner& step);
+  void build(const domain::Session& session, Toolbox& toolbox, EventWriter& events,
+             const StepRunner& step);
   void run_step(EventWriter& events, json& timings, const std::string& name,
                 const std::string& what, const std::function<void()>& work);
-  void check_model(const std::string& model) const;
-  std::string mcp_token(const store::Object& session, const std::string& url);
-  void connect_mcp(const json& agent, Toolbox& toolbox, EventWriter& events, const StepRunner& step,
-                   const store::Object& session);
+  void prepare_environment(const domain::Session& session, EventWriter& events,
+                           const StepRunner& step);
+  void connect_mcp(const domain::Session& session, Toolbox& toolbox, EventWriter& events,
+                   const StepRunner& step);
+  void connect_mcp_server(const std::string& name, const std::string& url,
+                          const domain::Session& session, Toolbox& toolbox, const StepRunner& step);
+  void start_model(const std::string& model_id);
+  void check_model(const std::string& model_id) const;
 
   RunnerShared& shared_;
   std::string id_;
@@ -71,12 +80,13 @@ class SandboxSetup final : public SessionSetup {
   // Torn down in reverse: tools, MCP clients, environment, model, io.
   boost::asio::io_context io_;
   std::unique_ptr<ModelClient> model_;
-  std::unique_ptr<Environment> env_;
+  std::unique_ptr<SessionEnvironment> env_;
   McpClients mcp_;
   std::unique_ptr<ToolRunner> tools_;
 };
 
-bool SandboxSetup::ensure_ready(const json& agent, Toolbox& toolbox, EventWriter& events) {
+bool SandboxSetup::ensure_ready(const domain::Session& session, Toolbox& toolbox,
+                                EventWriter& events) {
   if (ready_) return true;
   auto t0 = Clock::now();
   json timings = json::object();
@@ -85,16 +95,17 @@ bool SandboxSetup::ensure_ready(const json& agent, Toolbox& toolbox, EventWriter
     run_step(events, timings, name, what, work);
   };
   try {
-    build(agent, toolbox, events, step);
+    build(session, toolbox, events, step);
   } catch (const SessionGone&) {
     throw;
   } catch (const std::exception& e) {
     tools_.reset();
     env_.reset();
     mcp_.clear();
-    events.defer(EventWriter::error_event(
-        "unknown_error", std::string("the session could not start: ") + e.what(), "exhausted"));
-    events.go_idle({{"type", "retries_exhausted"}});
+    events.defer(EventWriter::error_event(session_error_type(e),
+                                          std::string("the session could not start: ") + e.what(),
+                                          session_error::kExhausted));
+    events.go_idle({{"type", domain::stop_reason::kRetriesExhausted}});
     return false;
   }
   timings["total"] = ms_since(t0);
@@ -105,33 +116,11 @@ bool SandboxSetup::ensure_ready(const json& agent, Toolbox& toolbox, EventWriter
 }
 
 // The recipe. Throws when the session cannot start.
-void SandboxSetup::build(const json& agent, Toolbox& toolbox, EventWriter& events,
+void SandboxSetup::build(const domain::Session& session, Toolbox& toolbox, EventWriter& events,
                          const StepRunner& step) {
-  auto& store = shared_.log.store();
-  auto session = store.get(id_);
-  if (!session) throw SessionGone();
-  auto environment = store.get(session->body.value("environment_id", ""));
-  store::ObjectQuery q;
-  q.kind = "resource";
-  q.parent = id_;
-  q.limit = 1000;
-  auto resources = store.list(q, nullptr);
-  env_ = std::make_unique<Environment>(shared_, id_);
-  auto failures = env_->prepare(resources, environment ? environment->body : json::object(), step);
-  for (const auto& f : failures) {
-    auto b = events.batch();
-    b.add(
-        EventWriter::error_event(f.error_type, f.message, "retrying", {{"repository_url", f.url}}));
-    events.commit(b);
-  }
-  connect_mcp(agent, toolbox, events, step, *session);
-  std::string model = model_id(agent);
-  check_model(model);
-  auto provider = models::make_provider(io_.get_executor(), shared_.config.models, model, id_);
-  std::string name = model;
-  for (const char* prefix : {"anthropic:", "openai:", "scripted:"})
-    if (model.rfind(prefix, 0) == 0) name = model.substr(std::string(prefix).size());
-  model_ = std::make_unique<ProviderClient>(io_, std::move(provider), name);
+  prepare_environment(session, events, step);   // repositories, sandbox, proxies, shell
+  connect_mcp(session, toolbox, events, step);  // each MCP server's tools into the toolbox
+  start_model(session.agent.config.model.id);   // checked, then its provider made
   tools_ = make_sandbox_tools(*env_, mcp_, io_, shared_);
 }
 
@@ -141,7 +130,7 @@ void SandboxSetup::build(const json& agent, Toolbox& toolbox, EventWriter& event
 void SandboxSetup::run_step(EventWriter& events, json& timings, const std::string& name,
                             const std::string& what, const std::function<void()>& work) {
   json start_event =
-      EventWriter::make_event("span.setup_step_start", {{"step", name}, {"name", what}});
+      EventWriter::make_event(event_type::kSpanSetupStepStart, {{"step", name}, {"name", what}});
   std::string start = start_event["id"];
   events.defer(std::move(start_event));
   if (name == "repository" || name == "mcp") events.commit_deferred();
@@ -162,89 +151,87 @@ void SandboxSetup::run_step(EventWriter& events, json& timings, const std::strin
               {"duration_ms", ms},
               {"is_error", !error.empty()}};
   if (!error.empty()) end["error"] = error;
-  events.defer(EventWriter::make_event("span.setup_step_end", end));
+  events.defer(EventWriter::make_event(event_type::kSpanSetupStepEnd, end));
   if (failure) std::rethrow_exception(failure);  // as it was: callers tell kinds apart
+}
+
+// The session's resources mounted in its sandbox, built from its environment's configuration.
+// A repository that cannot be mounted is a session.error; the session goes on without it.
+void SandboxSetup::prepare_environment(const domain::Session& session, EventWriter& events,
+                                       const StepRunner& step) {
+  auto& store = shared_.log.store();
+  auto resources = read_resources(store, id_);
+  auto environment = read_environment_config(store, session.environment_id);
+  env_ = std::make_unique<SessionEnvironment>(shared_, id_);
+  for (const auto& f : env_->prepare(resources, environment, step)) {
+    auto b = events.batch();
+    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kRetrying,
+                                   {{"repository_url", f.url}}));
+    events.commit(b);
+  }
+}
+
+// Each MCP server the agent's toolsets use. A server that cannot be used is a session.error;
+// the session goes on without its tools.
+void SandboxSetup::connect_mcp(const domain::Session& session, Toolbox& toolbox,
+                               EventWriter& events, const StepRunner& step) {
+  for (const auto& name : toolbox.mcp_servers()) {
+    try {
+      connect_mcp_server(name, server_url(session.agent.config, name), session, toolbox, step);
+    } catch (const std::exception& e) {
+      auto* m = dynamic_cast<const mcp::McpError*>(&e);
+      auto b = events.batch();
+      b.add(EventWriter::error_event(session_error_type(e, session_error::kMcpConnectionFailed),
+                                     m ? m->brief() : e.what(), session_error::kRetrying,
+                                     {{"mcp_server_name", name}}));
+      events.commit(b);
+    }
+  }
+}
+
+// Connects with the bearer token the session's vaults hold for the server's URL, and adds
+// the tools the server lists.
+void SandboxSetup::connect_mcp_server(const std::string& name, const std::string& url,
+                                      const domain::Session& session, Toolbox& toolbox,
+                                      const StepRunner& step) {
+  mcp::ServerConfig cfg;
+  cfg.name = name;
+  cfg.url = url;
+  cfg.bearer_token = mcp_token(shared_.log.store(), session.vault_ids, url);
+  cfg.open_event_stream = false;
+  auto client = std::make_unique<mcp::Client>(io_.get_executor(), cfg);
+  if (auto why = netproxy::runtime_target_refusal(url, shared_.config.targets()))
+    throw std::runtime_error(*why);
+  step("mcp", name, [&] {
+    net::block_on(io_, client->connect());
+    std::vector<json> list;
+    for (const auto& t : net::block_on(io_, client->list_tools()))
+      list.push_back(
+          {{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
+    toolbox.add_mcp_tools(name, list);
+  });
+  mcp_[name] = std::move(client);
+}
+
+void SandboxSetup::start_model(const std::string& model_id) {
+  check_model(model_id);
+  auto provider = models::make_provider(io_.get_executor(), shared_.config.models, model_id, id_);
+  model_ = std::make_unique<ProviderClient>(io_, std::move(provider), models::model_name(model_id));
 }
 
 // Refuses, before any request, a model cove cannot use: one behind a non-loopback URL
 // when offline, or the public Anthropic API without a key.
-void SandboxSetup::check_model(const std::string& model) const {
+void SandboxSetup::check_model(const std::string& model_id) const {
   const auto& m = shared_.config.models;
-  std::string provider = m.provider;
-  for (const char* p : {"anthropic", "openai", "scripted"})
-    if (model.rfind(std::string(p) + ":", 0) == 0) provider = p;
-  std::string url = provider == "anthropic" ? m.anthropic_base_url
-                    : provider == "openai"  ? m.openai_base_url
-                                            : std::string();
+  std::string provider = models::provider_name(m, model_id);
+  std::string url = models::provider_base_url(m, provider);
   if (shared_.config.offline && !url.empty() && !is_loopback_url(url))
-    throw std::runtime_error("model " + model + ": " + offline_refusal(url));
+    throw std::runtime_error("model " + model_id + ": " + offline_refusal(url));
   if (provider == "anthropic" && m.anthropic_api_key.empty() &&
       url.find("api.anthropic.com") != std::string::npos)
-    throw std::runtime_error("model " + model +
+    throw std::runtime_error("model " + model_id +
                              ": no API key for the Anthropic API (set COVE_MODEL_API_KEY or "
                              "ANTHROPIC_API_KEY, or use --model-provider scripted|openai)");
-}
-
-// The bearer token for an MCP server: a static_bearer credential of the session's vaults
-// whose mcp_server_url is the server's URL.
-std::string SandboxSetup::mcp_token(const store::Object& session, const std::string& url) {
-  auto norm = [](std::string u) {
-    while (!u.empty() && u.back() == '/')
-      u.pop_back();
-    return u;
-  };
-  auto& store = shared_.log.store();
-  for (const auto& vault_id : session.body.value("vault_ids", json::array())) {
-    store::ObjectQuery q;
-    q.kind = "credential";
-    q.parent = vault_id.get<std::string>();
-    q.include_archived = false;
-    q.limit = 1000;
-    for (const auto& cred : store.list(q, nullptr)) {
-      const json auth = cred.body.value("auth", json::object());
-      if (auth.value("type", "") != "static_bearer") continue;
-      if (norm(auth.value("mcp_server_url", "")) != norm(url)) continue;
-      if (auto secret = store.secret(cred.id)) return *secret;
-    }
-  }
-  return "";
-}
-
-void SandboxSetup::connect_mcp(const json& agent, Toolbox& toolbox, EventWriter& events,
-                               const StepRunner& step, const store::Object& session) {
-  std::map<std::string, std::string> urls;
-  for (const auto& s : agent.value("mcp_servers", json::array()))
-    urls[s.value("name", "")] = s.value("url", "");
-  for (const auto& name : toolbox.mcp_servers()) {
-    auto url = urls[name];
-    mcp::ServerConfig cfg;
-    cfg.name = name;
-    cfg.url = url;
-    cfg.bearer_token = mcp_token(session, url);
-    cfg.open_event_stream = false;
-    auto client = std::make_unique<mcp::Client>(io_.get_executor(), cfg);
-    try {
-      if (auto why = netproxy::runtime_target_refusal(url, shared_.config.targets()))
-        throw std::runtime_error(*why);
-      step("mcp", name, [&] {
-        net::block_on(io_, client->connect());
-        std::vector<json> list;
-        for (const auto& t : net::block_on(io_, client->list_tools()))
-          list.push_back(
-              {{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
-        toolbox.add_mcp_tools(name, list);
-      });
-      mcp_[name] = std::move(client);
-    } catch (const std::exception& e) {
-      auto* m = dynamic_cast<const mcp::McpError*>(&e);
-      bool auth = m && m->kind() == mcp::McpError::Kind::auth;
-      auto b = events.batch();
-      b.add(EventWriter::error_event(
-          auth ? "mcp_authentication_failed_error" : "mcp_connection_failed_error",
-          m ? m->brief() : e.what(), "retrying", {{"mcp_server_name", name}}));
-      events.commit(b);
-    }
-  }
 }
 
 }  // namespace

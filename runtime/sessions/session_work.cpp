@@ -6,8 +6,14 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "runtime/sessions/session_error.hpp"
+#include "runtime/sessions/stored_objects.hpp"
 
 namespace cove::sessions {
+
+namespace event_type = domain::event_type;
+namespace status = domain::session_status;
+namespace stop_reason = domain::stop_reason;
 
 SessionWork::SessionWork(EventLog& log, std::string session_id, const RunnerConfig& config,
                          std::unique_ptr<SessionSetup> setup, TakeInterrupts take_interrupts)
@@ -27,18 +33,20 @@ void SessionWork::on_events(const std::vector<WokenEvent>& woken, std::stop_toke
   } catch (const std::exception& e) {
     std::cerr << "cove: session " << id_ << ": " << e.what() << "\n";
     try {
-      events_.defer(EventWriter::error_event("unknown_error", e.what(), "exhausted"));
-      events_.go_idle({{"type", "retries_exhausted"}});
+      events_.defer(EventWriter::error_event(session_error_type(e), e.what(),
+                                             domain::session_error::kExhausted));
+      events_.go_idle({{"type", stop_reason::kRetriesExhausted}});
     } catch (const std::exception&) {
     }
   }
 }
 
 void SessionWork::handle(const std::vector<WokenEvent>& woken) {
-  auto session = log_.store().get(id_);
-  if (!session || session->archived) return;
-  if (!loaded_) load(*session, woken);
-  events_.read_status(*session);
+  auto stored = log_.store().get(id_);
+  if (!stored || stored->archived) return;
+  domain::Session session = read_session(*stored);
+  if (!loaded_) load(session, stored->created_ms, woken);
+  events_.read_status(session);
   auto events = read(woken);
   if (!start(events)) return;
   UserInput input = apply(events);
@@ -49,22 +57,22 @@ void SessionWork::handle(const std::vector<WokenEvent>& woken) {
   }
   const History& history = conversation_.history;
   if (!input.confirmations.empty() || history.awaiting_model())
-    if (!setup_->ensure_ready(agent_, *toolbox_, events_)) return;  // reported, idle
+    if (!setup_->ensure_ready(session, *toolbox_, events_)) return;  // reported, idle
   run_confirmations(input.confirmations);
   if (stopped()) return interrupted();
   if (!conversation_.pending.empty()) return finish(TurnEnd::requires_action);
   if (!history.awaiting_model()) return finish(TurnEnd::end_turn);
-  AgentTurn turn(events_, *toolbox_, setup_->model(), setup_->tools(), turn_config(config_, agent_),
-                 stop_);
+  AgentTurn turn(events_, *toolbox_, setup_->model(), setup_->tools(),
+                 turn_config(config_, session.agent), stop_);
   finish(turn.run());
 }
 
 // Loads what the session knows so far: history, pending tool calls, usage and stats.
-void SessionWork::load(const store::Object& session, const std::vector<WokenEvent>& skip) {
+void SessionWork::load(const domain::Session& session, int64_t created_ms,
+                       const std::vector<WokenEvent>& skip) {
   loaded_ = true;
-  events_.load(session);
-  agent_ = session.body.value("agent", json::object());
-  toolbox_ = std::make_unique<Toolbox>(agent_.value("tools", json::array()));
+  events_.load(session, created_ms);
+  toolbox_ = std::make_unique<Toolbox>(session.agent.config.tools);
   store::EventQuery q;
   q.session_id = id_;
   q.limit = 1000;
@@ -94,19 +102,19 @@ std::vector<store::Event> SessionWork::read(const std::vector<WokenEvent>& woken
 // nothing to do.
 bool SessionWork::start(const std::vector<store::Event>& events) {
   bool only_interrupts = std::all_of(events.begin(), events.end(), [](const store::Event& e) {
-    return e.type == "user.interrupt";
+    return e.type == event_type::kUserInterrupt;
   });
   auto b = events_.batch();
   auto now = rfc3339(now_ms());
   for (const auto& e : events)
     b.writes.set_event_field(id_, e.id, "processed_at", now);
-  if (only_interrupts && conversation_.pending.empty() && events_.status() != "running") {
+  if (only_interrupts && conversation_.pending.empty() && events_.status() != status::kRunning) {
     events_.commit(b);
     return false;  // nothing was running: an interrupt has nothing to stop
   }
-  if (events_.status() != "running") {
-    events_.set_status(b, "running");
-    b.add(EventWriter::make_event("session.status_running"));
+  if (events_.status() != status::kRunning) {
+    events_.set_status(b, status::kRunning);
+    b.add(EventWriter::make_event(event_type::kSessionStatusRunning));
   }
   events_.commit(b);
   events_.start_turn();
@@ -133,18 +141,18 @@ void SessionWork::run_confirmations(const std::vector<Confirmation>& confirmatio
 void SessionWork::finish(TurnEnd end) {
   switch (end) {
     case TurnEnd::end_turn:
-      return events_.go_idle({{"type", "end_turn"}});
+      return events_.go_idle({{"type", stop_reason::kEndTurn}});
     case TurnEnd::refusal:
-      return events_.go_idle({{"type", "refusal"}});
+      return events_.go_idle({{"type", stop_reason::kRefusal}});
     case TurnEnd::retries_exhausted:
-      return events_.go_idle({{"type", "retries_exhausted"}});
+      return events_.go_idle({{"type", stop_reason::kRetriesExhausted}});
     case TurnEnd::interrupted:
       return interrupted();
     case TurnEnd::requires_action: {
       json ids = json::array();
       for (const auto& p : conversation_.pending)
         ids.push_back(p.event_id);
-      return events_.go_idle({{"type", "requires_action"}, {"event_ids", ids}});
+      return events_.go_idle({{"type", stop_reason::kRequiresAction}, {"event_ids", ids}});
     }
   }
 }
@@ -157,7 +165,7 @@ void SessionWork::interrupted() {
   auto now = rfc3339(now_ms());
   for (const auto& id : ids)
     b.writes.set_event_field(id_, id, "processed_at", now);
-  events_.go_idle(b, {{"type", "end_turn"}});
+  events_.go_idle(b, {{"type", stop_reason::kEndTurn}});
 }
 
 }  // namespace cove::sessions

@@ -29,10 +29,12 @@ namespace cove::sessions {
 class SessionSetup {
  public:
   virtual ~SessionSetup() = default;
-  // Builds the environment for `agent` on first use, adding its MCP servers' tools to
-  // `toolbox`. True when ready. False when the session could not start: that was reported
-  // (session.error) and the session went idle.
-  virtual bool ensure_ready(const json& agent, Toolbox& toolbox, EventWriter& events) = 0;
+  // Builds the session's environment (its agent's MCP servers, its resources, environment
+  // and vaults) on first use, adding the MCP servers' tools to `toolbox`. True when ready.
+  // False when the session could not start: that was reported (session.error) and the
+  // session went idle.
+  virtual bool ensure_ready(const domain::Session& session, Toolbox& toolbox,
+                            EventWriter& events) = 0;
   // Valid once ensure_ready() returned true.
   virtual ModelClient& model() = 0;
   virtual ToolRunner& tools() = 0;
@@ -65,14 +67,15 @@ class SessionWork {
   static const std::map<std::string, Handler>& handlers();
 
   void handle(const std::vector<WokenEvent>& woken);
-  void load(const store::Object& session, const std::vector<WokenEvent>& skip);
+  void load(const domain::Session& session, int64_t created_ms,
+            const std::vector<WokenEvent>& skip);
   std::vector<store::Event> read(const std::vector<WokenEvent>& woken);
   bool start(const std::vector<store::Event>& events);
   UserInput apply(const std::vector<store::Event>& events);
   void run_confirmations(const std::vector<Confirmation>& confirmations);
   void finish(TurnEnd end);
   void interrupted();
-  void refuse(const std::string& message);
+  void refuse(const store::Event& e, const std::string& problem);
 
   // The user event handlers.
   void on_message(const store::Event& e, UserInput& input);
@@ -91,7 +94,6 @@ class SessionWork {
   TakeInterrupts take_interrupts_;
   std::stop_token stop_;
   bool loaded_ = false;
-  json agent_;
   std::unique_ptr<Toolbox> toolbox_;
   Conversation conversation_;
   EventWriter events_;

@@ -33,7 +33,7 @@ class SessionWorker final : public AgentSession,
     std::lock_guard lock(mu_);
     if (closing_) return;
     for (auto& e : events) {
-      if (e.type == "user.interrupt") stop_.request_stop();
+      if (e.type == domain::event_type::kUserInterrupt) stop_.request_stop();
       queue_.push_back(std::move(e));
     }
     cv_.notify_all();
@@ -101,7 +101,7 @@ class SessionWorker final : public AgentSession,
     std::vector<std::string> ids;
     std::lock_guard lock(mu_);
     for (auto it = queue_.begin(); it != queue_.end();) {
-      if (it->type == "user.interrupt") {
+      if (it->type == domain::event_type::kUserInterrupt) {
         ids.push_back(it->id);
         it = queue_.erase(it);
       } else {

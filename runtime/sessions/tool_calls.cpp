@@ -13,6 +13,8 @@ namespace cove::sessions {
 
 namespace {
 
+namespace event_type = domain::event_type;
+
 std::string permission_name(Policy p) {
   return p == Policy::allow ? "allow" : p == Policy::ask ? "ask" : "deny";
 }
@@ -38,12 +40,13 @@ json mcp_content(const mcp::ToolResult& r) {
 
 class SandboxTools final : public ToolRunner {
  public:
-  SandboxTools(Environment& env, McpClients& mcp, boost::asio::io_context& io, RunnerShared& shared)
+  SandboxTools(SessionEnvironment& env, McpClients& mcp, boost::asio::io_context& io,
+               RunnerShared& shared)
       : env_(env), mcp_(mcp), io_(io), shared_(shared) {}
 
   tools::ToolOutput run(const PendingTool& call, std::stop_token stop) override {
     try {
-      if (call.event_type == "agent.mcp_tool_use")
+      if (call.event_type == event_type::kAgentMcpToolUse)
         return call_mcp(call.server, call.name, call.input, stop);
       auto it = builtins().find(call.name);
       if (it == builtins().end()) return tools::ToolOutput::text("unknown tool " + call.name, true);
@@ -113,7 +116,7 @@ class SandboxTools final : public ToolRunner {
     return out;
   }
 
-  Environment& env_;
+  SessionEnvironment& env_;
   McpClients& mcp_;
   boost::asio::io_context& io_;
   RunnerShared& shared_;
@@ -128,7 +131,7 @@ ToolCall record_tool_use(EventWriter::Batch& b, const Toolbox& toolbox, const js
   const ToolEntry* entry = toolbox.find(name);
   ToolCall c{{{}, {}, name, {}, input}, d.policy, d.reason};
   if (entry && entry->kind == ToolKind::custom) {
-    c.use.event_type = "agent.custom_tool_use";
+    c.use.event_type = event_type::kAgentCustomToolUse;
     c.use.event_id =
         b.add(EventWriter::make_event(c.use.event_type, {{"name", name}, {"input", input}}));
     return c;
@@ -136,13 +139,13 @@ ToolCall record_tool_use(EventWriter::Batch& b, const Toolbox& toolbox, const js
   json ev = {{"input", input}, {"evaluated_permission", permission_name(d.policy)}};
   if (!d.evaluation.is_null()) ev["evaluation"] = d.evaluation;
   if (entry && entry->kind == ToolKind::mcp) {
-    c.use.event_type = "agent.mcp_tool_use";
+    c.use.event_type = event_type::kAgentMcpToolUse;
     c.use.name = entry->name;
     c.use.server = entry->server;
     ev["mcp_server_name"] = entry->server;
     ev["name"] = entry->name;
   } else {
-    c.use.event_type = "agent.tool_use";
+    c.use.event_type = event_type::kAgentToolUse;
     ev["name"] = name;
   }
   c.use.event_id = b.add(EventWriter::make_event(c.use.event_type, ev));
@@ -152,12 +155,12 @@ ToolCall record_tool_use(EventWriter::Batch& b, const Toolbox& toolbox, const js
 void record_result(EventWriter& events, const PendingTool& call, const tools::ToolOutput& out,
                    bool deferred) {
   json fields = {{"content", out.content}, {"is_error", out.is_error}};
-  if (call.event_type == "agent.mcp_tool_use") {
+  if (call.event_type == event_type::kAgentMcpToolUse) {
     fields["mcp_tool_use_id"] = call.event_id;
-    events.defer(EventWriter::make_event("agent.mcp_tool_result", fields));
+    events.defer(EventWriter::make_event(event_type::kAgentMcpToolResult, fields));
   } else {
     fields["tool_use_id"] = call.event_id;
-    events.defer(EventWriter::make_event("agent.tool_result", fields));
+    events.defer(EventWriter::make_event(event_type::kAgentToolResult, fields));
   }
   if (!deferred) events.commit_deferred();
 }
@@ -168,7 +171,7 @@ void cancel_pending(EventWriter& events, const std::string& why) {
     record_result(events, p, tools::ToolOutput::text(why, true));
 }
 
-std::unique_ptr<ToolRunner> make_sandbox_tools(Environment& env, McpClients& mcp,
+std::unique_ptr<ToolRunner> make_sandbox_tools(SessionEnvironment& env, McpClients& mcp,
                                                boost::asio::io_context& io, RunnerShared& shared) {
   return std::make_unique<SandboxTools>(env, mcp, io, shared);
 }

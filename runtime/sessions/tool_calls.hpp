@@ -27,7 +27,7 @@ class Client;
 
 namespace cove::sessions {
 
-class Environment;
+class SessionEnvironment;
 struct RunnerShared;
 
 // Runs built-in and MCP tool calls (custom tools are run by the client, never here).
@@ -67,7 +67,7 @@ using McpClients = std::map<std::string, std::unique_ptr<mcp::Client>>;
 // The session's tools: built-in ones in its sandbox, web_fetch through the egress policy,
 // MCP tools on the connected servers (blocking on `io`). Everything referenced must outlive
 // the runner.
-std::unique_ptr<ToolRunner> make_sandbox_tools(Environment& env, McpClients& mcp,
+std::unique_ptr<ToolRunner> make_sandbox_tools(SessionEnvironment& env, McpClients& mcp,
                                                boost::asio::io_context& io, RunnerShared& shared);
 
 }  // namespace cove::sessions

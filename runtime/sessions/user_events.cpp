@@ -6,15 +6,17 @@
 
 namespace cove::sessions {
 
+namespace event_type = domain::event_type;
+
 const std::map<std::string, SessionWork::Handler>& SessionWork::handlers() {
   static const std::map<std::string, Handler> table = {
-      {"user.message", &SessionWork::on_message},
-      {"system.message", &SessionWork::on_message},
-      {"user.interrupt", &SessionWork::on_interrupt},
-      {"user.tool_confirmation", &SessionWork::on_confirmation},
-      {"user.custom_tool_result", &SessionWork::on_custom_tool_result},
-      {"user.define_outcome", &SessionWork::on_define_outcome},
-      {"user.tool_result", &SessionWork::on_tool_result},
+      {event_type::kUserMessage, &SessionWork::on_message},
+      {event_type::kSystemMessage, &SessionWork::on_message},
+      {event_type::kUserInterrupt, &SessionWork::on_interrupt},
+      {event_type::kUserToolConfirmation, &SessionWork::on_confirmation},
+      {event_type::kUserCustomToolResult, &SessionWork::on_custom_tool_result},
+      {event_type::kUserDefineOutcome, &SessionWork::on_define_outcome},
+      {event_type::kUserToolResult, &SessionWork::on_tool_result},
   };
   return table;
 }
@@ -26,10 +28,11 @@ SessionWork::UserInput SessionWork::apply(const std::vector<store::Event>& event
   return input;
 }
 
-// A user event cove cannot act on: a session.error says why.
-void SessionWork::refuse(const std::string& message) {
+// A user event cove cannot act on: a session.error says why ("<event type> <problem>").
+void SessionWork::refuse(const store::Event& e, const std::string& problem) {
   auto b = events_.batch();
-  b.add(EventWriter::error_event("unknown_error", message, "exhausted"));
+  b.add(EventWriter::error_event(domain::session_error::kUnknown, e.type + " " + problem,
+                                 domain::session_error::kExhausted));
   events_.commit(b);
 }
 
@@ -50,8 +53,7 @@ void SessionWork::on_confirmation(const store::Event& e, UserInput& input) {
   auto it = std::find_if(pending.begin(), pending.end(),
                          [&](const PendingTool& p) { return p.event_id == target && !p.custom(); });
   if (it == pending.end())
-    return refuse("user.tool_confirmation names " + target +
-                  ", which is not a tool call waiting for confirmation");
+    return refuse(e, "names " + target + ", which is not a tool call waiting for confirmation");
   input.confirmations.push_back({*it, e});
   pending.erase(it);
 }
@@ -63,19 +65,16 @@ void SessionWork::on_custom_tool_result(const store::Event& e, UserInput&) {
     return p.event_id == target && p.custom();
   });
   if (!known)
-    return refuse("user.custom_tool_result names " + target +
-                  ", which is not a custom tool call waiting for a result");
+    return refuse(e, "names " + target + ", which is not a custom tool call waiting for a result");
   conversation_.history.apply(e, conversation_.pending);
 }
 
-void SessionWork::on_define_outcome(const store::Event&, UserInput&) {
-  refuse("user.define_outcome is not supported by cove yet");
+void SessionWork::on_define_outcome(const store::Event& e, UserInput&) {
+  refuse(e, "is not supported by cove yet");
 }
 
-void SessionWork::on_tool_result(const store::Event&, UserInput&) {
-  refuse(
-      "user.tool_result is only for self_hosted environments; cove runs the built-in tools "
-      "itself");
+void SessionWork::on_tool_result(const store::Event& e, UserInput&) {
+  refuse(e, "is only for self_hosted environments; cove runs the built-in tools itself");
 }
 
 }  // namespace cove::sessions

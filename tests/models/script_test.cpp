@@ -439,6 +439,21 @@ TEST(MakeProvider, ModelNameDropsOnlyProviderPrefixes) {
   EXPECT_EQ(model_name("anthropic.claude-v2:1"), "anthropic.claude-v2:1");
 }
 
+TEST(MakeProvider, ProviderNameIsThePrefixElseTheConfiguredOne) {
+  ProviderConfig config;
+  config.provider = "openai";
+  config.anthropic_base_url = "http://anthropic.test";
+  config.openai_base_url = "http://openai.test";
+  EXPECT_EQ(provider_name(config, "anthropic:claude-x"), "anthropic");
+  EXPECT_EQ(provider_name(config, "scripted:demo.json"), "scripted");
+  EXPECT_EQ(provider_name(config, "claude-x"), "openai");
+  EXPECT_EQ(provider_name(config, "qwen2.5:7b"), "openai");  // not a provider prefix
+  EXPECT_EQ(provider_base_url(config, "anthropic"), "http://anthropic.test");
+  EXPECT_EQ(provider_base_url(config, "openai"), "http://openai.test");
+  EXPECT_EQ(provider_base_url(config, "scripted"), "");
+  EXPECT_EQ(provider_base_url(config, "gemini"), "");
+}
+
 TEST(MakeProvider, ConfigFromEnvironment) {
   ::setenv("COVE_MODEL_PROVIDER", "openai", 1);
   ::setenv("COVE_MODEL_BASE_URL", "http://127.0.0.1:9/", 1);

@@ -53,7 +53,7 @@ class FakeTools final : public ToolRunner {
 class FakeSetup final : public SessionSetup {
  public:
   FakeSetup(FakeModel& model, FakeTools& tools) : model_(model), tools_(tools) {}
-  bool ensure_ready(const json&, Toolbox&, EventWriter&) override { return true; }
+  bool ensure_ready(const domain::Session&, Toolbox&, EventWriter&) override { return true; }
   ModelClient& model() override { return model_; }
   ToolRunner& tools() override { return tools_; }
 
@@ -116,13 +116,24 @@ class TurnTest : public ::testing::Test {
 
   // A session whose agent has these tools; the work for it starts now.
   void start_session(json tools) {
+    domain::Session session;
+    session.id = id_;
+    session.environment_id = "env_turn";
+    session.agent.id = "agent_turn";
+    session.agent.name = "turn";
+    session.agent.config.model.id = "fake";
+    session.agent.config.system = "be brief";
+    session.agent.config.tools = domain::parse_tools(tools, "tools");
+    start_session_stored(session);
+  }
+
+  // A session stored with this body (which need not parse); the work for it starts now.
+  void start_session_stored(json body) {
     store::Object s;
     s.kind = "session";
     s.id = id_;
     s.created_ms = 1;
-    s.body = {{"id", id_},
-              {"status", "idle"},
-              {"agent", {{"model", "fake"}, {"system", "be brief"}, {"tools", tools}}}};
+    s.body = std::move(body);
     store::WriteBatch b;
     b.put(std::move(s));
     ASSERT_EQ(store_->commit(std::move(b)).status, store::Status::ok);

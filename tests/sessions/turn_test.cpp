@@ -232,6 +232,29 @@ TEST_F(TurnTest, AnUnknownConfirmationIsAnErrorAndTheSessionStaysIdle) {
   EXPECT_EQ(types(), (std::vector<std::string>{"user.tool_confirmation", "session.status_running",
                                                "session.error", "session.status_idle"}));
   EXPECT_EQ(last("session.error")["error"]["type"], "unknown_error");
+  EXPECT_EQ(last("session.error")["error"]["message"],
+            "user.tool_confirmation names sevt_nothing, which is not a tool call waiting for "
+            "confirmation");
+  EXPECT_TRUE(model_.requests.empty());
+}
+
+TEST_F(TurnTest, AStoredAgentThatDoesNotParseIsASessionError) {
+  // Before, a snapshot without a model ran with the model id "" (read with a default).
+  start_session_stored({{"id", id_},
+                        {"status", "idle"},
+                        {"environment_id", "env_turn"},
+                        {"agent", {{"id", "agent_x"}, {"version", 1}, {"name", "x"}}}});
+  run({message("hello")});
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"user.message", "session.error", "session.status_idle"}));
+  json error = last("session.error")["error"];
+  EXPECT_EQ(error["type"], "unknown_error");
+  EXPECT_EQ(error["retry_status"], json({{"type", "exhausted"}}));
+  std::string message = error["message"];
+  EXPECT_EQ(message.rfind("the stored session sesn_turn does not parse: agent.model", 0), 0u)
+      << message;
+  EXPECT_EQ(stop_reason(), json({{"type", "retries_exhausted"}}));
+  EXPECT_EQ(session_status(), "idle");
   EXPECT_TRUE(model_.requests.empty());
 }
 
