@@ -484,100 +484,119 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  // One operation of a batch, inside the batch's transaction. Throws BatchFailed to undo it.
   void apply(const WriteBatch::Op& op, CommitResult& result) {
     using K = WriteBatch::Op::Kind;
-    auto& db = *writer_conn_;
     switch (op.kind) {
-      case K::expect: {
-        auto st = db.prepare("SELECT archived FROM objects WHERE id=?");
-        st.bind(1, op.id);
-        if (!st.step()) throw BatchFailed(Status::not_found, op.id + " does not exist");
-        if (op.flag && st.column_int(0))
-          throw BatchFailed(Status::conflict, op.id + " is archived");
-        break;
-      }
-      case K::put: {
-        const auto& o = op.object;
-        auto st = db.prepare(
-            "INSERT INTO objects(id,kind,parent,unique_name,archived,created_ms,body) "
-            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-            "unique_name=excluded.unique_name, archived=excluded.archived, body=excluded.body");
-        st.bind(1, o.id).bind(2, o.kind).bind(3, o.parent);
-        if (o.unique_name.empty())
-          st.bind_null(4);
-        else
-          st.bind(4, o.unique_name);
-        st.bind(5, int64_t{o.archived ? 1 : 0}).bind(6, o.created_ms).bind(7, o.body.dump());
-        st.run();
-        break;
-      }
-      case K::set_field: {
-        auto st = db.prepare("UPDATE objects SET body=json_set(body, ?, json(?)) WHERE id=?");
-        st.bind(1, "$." + op.field).bind(2, op.value.dump()).bind(3, op.id);
-        st.run();
-        if (db.changes() == 0) throw BatchFailed(Status::not_found, op.id + " does not exist");
-        break;
-      }
-      case K::set_archived: {
-        auto st = db.prepare("UPDATE objects SET archived=1 WHERE id=?");
-        st.bind(1, op.id);
-        st.run();
-        break;
-      }
-      case K::remove: {
-        auto children = db.prepare(
-            "DELETE FROM secrets WHERE owner_id IN (SELECT id FROM objects WHERE parent=?)");
-        children.bind(1, op.id);
-        children.run();
-        if (db.changes() > 0) wipe_pending_ = true;
-        auto own = db.prepare("DELETE FROM secrets WHERE owner_id=?");
-        own.bind(1, op.id);
-        own.run();
-        if (db.changes() > 0) wipe_pending_ = true;
-        auto objects = db.prepare("DELETE FROM objects WHERE id=?1 OR parent=?1");
-        objects.bind(1, op.id);
-        objects.run();
-        auto events = db.prepare("DELETE FROM events WHERE session_id=?");
-        events.bind(1, op.id);
-        events.run();
-        break;
-      }
-      case K::append: {
-        int64_t seq = 1;
-        {
-          auto st = db.prepare("SELECT MAX(seq) FROM events WHERE session_id=?");
-          st.bind(1, op.session_id);
-          if (st.step() && !st.column_is_null(0)) seq = st.column_int(0) + 1;
-        }
-        auto st = db.prepare(
-            "INSERT INTO events(session_id,seq,id,type,created_ms,body) VALUES(?,?,?,?,?,?)");
-        st.bind(1, op.session_id).bind(2, seq).bind(3, op.id).bind(4, op.type).bind(5, op.ms);
-        st.bind(6, op.value.dump());
-        st.run();
-        result.appended.push_back(Event{op.session_id, seq, op.id, op.type, op.ms, op.value});
-        break;
-      }
-      case K::set_event_field: {
-        auto st = db.prepare(
-            "UPDATE events SET body=json_set(body, ?, json(?)) WHERE session_id=? AND id=?");
-        st.bind(1, "$." + op.field).bind(2, op.value.dump()).bind(3, op.session_id).bind(4, op.id);
-        st.run();
-        break;
-      }
-      case K::secret: {
-        {
-          auto old = db.prepare("SELECT 1 FROM secrets WHERE owner_id=?");
-          old.bind(1, op.id);
-          if (old.step()) wipe_pending_ = true;  // a rotated token
-        }
-        auto st = db.prepare(
-            "INSERT INTO secrets(owner_id,value) VALUES(?,?) "
-            "ON CONFLICT(owner_id) DO UPDATE SET value=excluded.value");
-        st.bind(1, op.id).bind_blob(2, box_.seal(op.id, op.text));
-        st.run();
-        break;
-      }
+      case K::expect:
+        return expect(op);
+      case K::put:
+        return put(op.object);
+      case K::set_field:
+        return set_field(op);
+      case K::set_archived:
+        return set_archived(op.id);
+      case K::remove:
+        return remove(op.id);
+      case K::append:
+        return result.appended.push_back(append(op));
+      case K::set_event_field:
+        return set_event_field(op);
+      case K::secret:
+        return put_secret(op.id, op.text);
     }
+  }
+
+  void expect(const WriteBatch::Op& op) {
+    auto st = writer_conn_->prepare("SELECT archived FROM objects WHERE id=?");
+    st.bind(1, op.id);
+    if (!st.step()) throw BatchFailed(Status::not_found, op.id + " does not exist");
+    if (op.flag && st.column_int(0)) throw BatchFailed(Status::conflict, op.id + " is archived");
+  }
+
+  void put(const Object& o) {
+    auto st = writer_conn_->prepare(
+        "INSERT INTO objects(id,kind,parent,unique_name,archived,created_ms,body) "
+        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+        "unique_name=excluded.unique_name, archived=excluded.archived, body=excluded.body");
+    st.bind(1, o.id).bind(2, o.kind).bind(3, o.parent);
+    if (o.unique_name.empty())
+      st.bind_null(4);
+    else
+      st.bind(4, o.unique_name);
+    st.bind(5, int64_t{o.archived ? 1 : 0}).bind(6, o.created_ms).bind(7, o.body.dump());
+    st.run();
+  }
+
+  void set_field(const WriteBatch::Op& op) {
+    auto st =
+        writer_conn_->prepare("UPDATE objects SET body=json_set(body, ?, json(?)) WHERE id=?");
+    st.bind(1, "$." + op.field).bind(2, op.value.dump()).bind(3, op.id);
+    st.run();
+    if (writer_conn_->changes() == 0)
+      throw BatchFailed(Status::not_found, op.id + " does not exist");
+  }
+
+  void set_archived(const std::string& id) {
+    auto st = writer_conn_->prepare("UPDATE objects SET archived=1 WHERE id=?");
+    st.bind(1, id);
+    st.run();
+  }
+
+  // The object, its children, their secrets and, for a session, its events.
+  void remove(const std::string& id) {
+    auto& db = *writer_conn_;
+    auto children =
+        db.prepare("DELETE FROM secrets WHERE owner_id IN (SELECT id FROM objects WHERE parent=?)");
+    children.bind(1, id);
+    children.run();
+    if (db.changes() > 0) wipe_pending_ = true;
+    auto own = db.prepare("DELETE FROM secrets WHERE owner_id=?");
+    own.bind(1, id);
+    own.run();
+    if (db.changes() > 0) wipe_pending_ = true;
+    auto objects = db.prepare("DELETE FROM objects WHERE id=?1 OR parent=?1");
+    objects.bind(1, id);
+    objects.run();
+    auto events = db.prepare("DELETE FROM events WHERE session_id=?");
+    events.bind(1, id);
+    events.run();
+  }
+
+  // Appends the event with the session's next sequence number.
+  Event append(const WriteBatch::Op& op) {
+    int64_t seq = 1;
+    {
+      auto st = writer_conn_->prepare("SELECT MAX(seq) FROM events WHERE session_id=?");
+      st.bind(1, op.session_id);
+      if (st.step() && !st.column_is_null(0)) seq = st.column_int(0) + 1;
+    }
+    auto st = writer_conn_->prepare(
+        "INSERT INTO events(session_id,seq,id,type,created_ms,body) VALUES(?,?,?,?,?,?)");
+    st.bind(1, op.session_id).bind(2, seq).bind(3, op.id).bind(4, op.type).bind(5, op.ms);
+    st.bind(6, op.value.dump());
+    st.run();
+    return Event{op.session_id, seq, op.id, op.type, op.ms, op.value};
+  }
+
+  void set_event_field(const WriteBatch::Op& op) {
+    auto st = writer_conn_->prepare(
+        "UPDATE events SET body=json_set(body, ?, json(?)) WHERE session_id=? AND id=?");
+    st.bind(1, "$." + op.field).bind(2, op.value.dump()).bind(3, op.session_id).bind(4, op.id);
+    st.run();
+  }
+
+  void put_secret(const std::string& owner, const std::string& value) {
+    {
+      auto old = writer_conn_->prepare("SELECT 1 FROM secrets WHERE owner_id=?");
+      old.bind(1, owner);
+      if (old.step()) wipe_pending_ = true;  // a rotated token
+    }
+    auto st = writer_conn_->prepare(
+        "INSERT INTO secrets(owner_id,value) VALUES(?,?) "
+        "ON CONFLICT(owner_id) DO UPDATE SET value=excluded.value");
+    st.bind(1, owner).bind_blob(2, box_.seal(owner, value));
+    st.run();
   }
 
   std::string path_;
