@@ -15,6 +15,7 @@
 
 #include "runtime/api/server.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
 #include "runtime/forge/forge.hpp"
@@ -148,7 +149,7 @@ struct DemoArgs {
 
 // Everything that runs in `home`; stopped again before returning.
 int demo_in(const DemoArgs& a, const fs::path& home) {
-  fs::create_directories(home);
+  DaemonHome locked_home(home);  // before anything is written into it
   bool color = !a.json_output && ::isatty(STDOUT_FILENO);
   auto say = [&](const std::string& text) {
     if (!a.json_output)
@@ -182,7 +183,7 @@ int demo_in(const DemoArgs& a, const fs::path& home) {
   auto options = server_options(home.string());
   options.runner.offline = true;
   write_file(home / "scripts" / "demo.json", demo_script().dump(1) + "\n");
-  EmbeddedDaemon daemon(options);
+  EmbeddedDaemon daemon(std::move(locked_home), options);
   client::ApiClient api(daemon.base_url(), daemon.api_key());
   say("daemon   " + daemon.base_url() + "  (state in " + home.string() + ")");
 

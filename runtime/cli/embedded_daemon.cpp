@@ -5,7 +5,8 @@
 
 namespace cove::cli {
 
-EmbeddedDaemon::EmbeddedDaemon(api::ServerOptions options) {
+EmbeddedDaemon::EmbeddedDaemon(DaemonHome home, api::ServerOptions options)
+    : home_(std::move(home)) {
   options.host = "127.0.0.1";
   options.port = 0;
   if (options.api_key.empty()) options.api_key = random_token("sk-cove-", 24);

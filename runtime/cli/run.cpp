@@ -10,6 +10,7 @@
 
 #include "runtime/api/server.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
 
@@ -85,20 +86,29 @@ std::string environment_id(client::ApiClient& api, const std::string& name) {
 int run(const RunArgs& a) {
   std::string home = a.home.empty() ? default_home() : a.home;
   std::string url = !a.url.empty() ? a.url : env_value("COVE_URL");
-  if (url.empty()) url = "http://127.0.0.1:8420";
+  // A daemon the user named must answer; only the default one may be replaced by our own.
+  bool named = !url.empty();
+  if (!named) url = "http://127.0.0.1:8420";
   std::string key = !a.api_key.empty() ? a.api_key : env_value("COVE_API_KEY");
   if (key.empty()) key = read_key(home);
 
   std::unique_ptr<EmbeddedDaemon> daemon;
   auto api = std::make_unique<client::ApiClient>(url, key);
   if (a.embedded || !api->reachable()) {
+    if (!a.embedded && named) {
+      std::cerr << "cove run: no daemon answers at " << url << " ("
+                << (a.url.empty() ? "COVE_URL" : "--url")
+                << "); start `cove serve` there, or give no URL to run a daemon in this process\n";
+      return 1;
+    }
+    DaemonHome locked_home(home);
     if (!a.embedded)
       std::cerr << "cove run: no daemon answers at " << url << "; running one in this process\n";
     auto options = server_options(home);
     // The only API client of this daemon is the person running it: their URLs may name
     // services on this machine (a local forge or MCP server).
     options.runner.allow_private_targets = true;
-    daemon = std::make_unique<EmbeddedDaemon>(options);
+    daemon = std::make_unique<EmbeddedDaemon>(std::move(locked_home), options);
     api = std::make_unique<client::ApiClient>(daemon->base_url(), daemon->api_key());
   }
 

@@ -1,6 +1,5 @@
 // `cove serve` (the API daemon) and `cove key` (print the API key again).
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +13,7 @@
 #include "net/http_server.hpp"
 #include "runtime/api/server.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/size.hpp"
 
 namespace cove::cli {
@@ -95,13 +95,8 @@ struct ServeArgs {
 
 int serve(const ServeArgs& args) {
   std::string home = args.home.empty() ? default_home() : args.home;
-  std::error_code ec;
-  fs::create_directories(home, ec);
-  if (ec) {
-    std::cerr << "cove serve: cannot create home " << home << ": " << ec.message() << "\n";
-    return 1;
-  }
-  ::chmod(home.c_str(), 0700);
+  // Before the store is opened and running sessions are recovered: they are this daemon's.
+  DaemonHome locked_home(home);
   std::string key = args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key;
   if (key.empty()) {
     key = read_key(home);

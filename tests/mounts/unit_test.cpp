@@ -3,9 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
-#include <thread>
 
 #include "mounts/git_support.hpp"
 #include "mounts/handles.hpp"
@@ -82,33 +80,6 @@ TEST(RemoteError, TheServersContentTypeIsNotQuoted) {
   EXPECT_EQ(e.kind(), RepoErrorKind::clone);
   EXPECT_EQ(std::string(e.what()).find("canary'"), std::string::npos) << e.what();
   EXPECT_EQ(e.reason(), "the server did not answer as a git server");
-}
-
-TEST(FileLock, ExclusiveExcludesOthersSharedSharesWithShared) {
-  cove::test::TempDir tmp("cove-lock");
-  std::filesystem::path lock_path = tmp.path() / "lock";
-  {
-    FileLock held(lock_path, FileLock::Mode::exclusive);
-    EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
-    std::atomic<bool> got{false};
-    std::thread waiter([&] {
-      FileLock l(lock_path, FileLock::Mode::exclusive);
-      got = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_FALSE(got);
-    held.change(FileLock::Mode::shared);  // downgrading lets the waiter... not yet
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_FALSE(got);
-    { FileLock moved = std::move(held); }  // released here
-    waiter.join();
-    EXPECT_TRUE(got);
-  }
-  {
-    FileLock a(lock_path, FileLock::Mode::shared);
-    EXPECT_TRUE(FileLock::try_lock(lock_path, FileLock::Mode::shared).owns_lock());
-    EXPECT_FALSE(FileLock::try_lock(lock_path, FileLock::Mode::exclusive).owns_lock());
-  }
 }
 
 // A checkout's .git/config rewritten by the runtime (root) is the session's file: a symlink
