@@ -14,21 +14,14 @@
 
 #include "tests/support/block_on.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/what_of.hpp"
 
 using namespace cove::models;
 using cove::test::block_on;
+using cove::test::what_of;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string what_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

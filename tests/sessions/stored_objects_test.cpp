@@ -10,11 +10,13 @@
 
 #include "runtime/domain/vault_credential.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/what_of.hpp"
 
 namespace cove::sessions {
 namespace {
 
 using json = nlohmann::json;
+using cove::test::what_of;
 
 class StoredObjects : public ::testing::Test {
  protected:
@@ -39,15 +41,6 @@ class StoredObjects : public ::testing::Test {
     store::WriteBatch b;
     b.put_secret(id, secret);
     ASSERT_EQ(store_->commit(std::move(b)).status, store::Status::ok);
-  }
-
-  std::string what_of(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-    return "(nothing thrown)";
   }
 
   cove::test::TempDir dir_{"cove-stored"};

@@ -5,6 +5,12 @@
 namespace cove::sessions::test {
 namespace {
 
+// The events of a turn whose two tool calls were cut short by an interrupt during the first.
+const std::vector<std::string> kTwoCallsInterrupted = {
+    "user.message",      "session.status_running", "span.model_request_start", "agent.tool_use",
+    "agent.tool_use",    "span.model_request_end", "user.interrupt",           "agent.tool_result",
+    "agent.tool_result", "session.status_idle"};
+
 TEST_F(TurnTest, ToolUseThenResultThenEndTurn) {
   start_session(json::array({toolset()}));
   tools_.tools["bash"] = [](const json& in) {
@@ -104,11 +110,7 @@ TEST_F(TurnTest, AnInterruptEndsTheTurnBetweenTools) {
                   says("never asked")};
   run({message("build it")});
 
-  EXPECT_EQ(types(),
-            (std::vector<std::string>{
-                "user.message", "session.status_running", "span.model_request_start",
-                "agent.tool_use", "agent.tool_use", "span.model_request_end", "user.interrupt",
-                "agent.tool_result", "agent.tool_result", "session.status_idle"}));
+  EXPECT_EQ(types(), kTwoCallsInterrupted);
   auto all = events();
   EXPECT_EQ(all[7].body["content"][0]["text"], "partial");
   // The call that waited for a confirmation is cancelled, so the history stays well formed.
@@ -134,11 +136,7 @@ TEST_F(TurnTest, AnInterruptAnswersTheAllowedCallsThatDidNotRun) {
                   says("never asked")};
   run({message("run both")});
 
-  EXPECT_EQ(types(),
-            (std::vector<std::string>{
-                "user.message", "session.status_running", "span.model_request_start",
-                "agent.tool_use", "agent.tool_use", "span.model_request_end", "user.interrupt",
-                "agent.tool_result", "agent.tool_result", "session.status_idle"}));
+  EXPECT_EQ(types(), kTwoCallsInterrupted);
   auto all = events();
   EXPECT_EQ(all[7].body["tool_use_id"], all[3].body["id"]);
   EXPECT_EQ(all[8].body["tool_use_id"], all[4].body["id"]);
