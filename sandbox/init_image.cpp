@@ -28,7 +28,12 @@ int sealed_program(const char* name, std::string_view image) {
     }
     image.remove_prefix(static_cast<size_t>(n));
   }
-  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+  // F_SEAL_FUTURE_WRITE, not F_SEAL_WRITE: both refuse every write, truncation and writable
+  // mapping from now on, but F_SEAL_WRITE first waits for the kernel's transient references
+  // to the pages just written and fails with EBUSY when they outlive its wait (seen under
+  // load). The memfd was never mapped, so there is no older writable mapping to exclude.
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) !=
+      0) {
     int err = errno;
     ::close(fd);
     throw_errno(name, std::string("seal ") + name + " image", err);

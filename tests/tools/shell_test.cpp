@@ -413,7 +413,12 @@ TEST_F(Bash, OneCommandAtATimeFromManyThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
         std::string word = std::to_string(t * 100 + i);
-        if (text(run("x=" + word + "; sleep 0.01; echo $x")) == word + "\n") ++ok;
+        ToolOutput out = run("x=" + word + "; sleep 0.01; echo $x");
+        if (text(out) == word + "\n")
+          ++ok;
+        else
+          ADD_FAILURE() << "command " << word << " answered (is_error " << out.is_error
+                        << "): " << out.content.dump();
       }
     });
   for (auto& t : threads)
