@@ -1,6 +1,6 @@
-// Runs one coroutine to completion on an io_context driven by the calling thread, for code
-// that blocks by design (a session's worker thread, the CLI). Other work queued on the
-// context (timers, background reads) runs meanwhile.
+// Runs one coroutine (with or without a result) to completion on an io_context driven by the
+// calling thread, for code that blocks by design (a session's worker thread, the CLI). Other work
+// queued on the context (timers, background reads) runs meanwhile.
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
@@ -25,6 +25,19 @@ T block_on(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
     io.run_one();
   if (error) std::rethrow_exception(error);
   return std::move(*result);
+}
+
+inline void block_on(boost::asio::io_context& io, boost::asio::awaitable<void> task) {
+  std::exception_ptr error;
+  bool done = false;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  io.restart();
+  while (!done)
+    io.run_one();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace cove::net

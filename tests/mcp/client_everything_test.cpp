@@ -8,11 +8,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "mcp/client.hpp"
+#include "net/block_on.hpp"
 #include "tests/mcp/mcp_peers.hpp"
-#include "tests/support/block_on.hpp"
 
 using namespace cove::mcp;
-using cove::test::block_on;
+using cove::net::block_on;
 using cove::test::NodePeer;
 using namespace std::chrono_literals;
 

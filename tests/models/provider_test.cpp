@@ -14,15 +14,15 @@
 #include <memory>
 #include <thread>
 
+#include "net/block_on.hpp"
 #include "net/http_client.hpp"
 #include "runtime/models/errors.hpp"
 #include "runtime/models/script.hpp"
-#include "tests/support/block_on.hpp"
 #include "tests/support/node_peer.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace cove::models;
-using cove::test::block_on;
+using cove::net::block_on;
 using cove::test::NodePeer;
 namespace fs = std::filesystem;
 

@@ -12,12 +12,12 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/support/block_on.hpp"
+#include "net/block_on.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/what_of.hpp"
 
 using namespace cove::models;
-using cove::test::block_on;
+using cove::net::block_on;
 using cove::test::what_of;
 namespace fs = std::filesystem;
 

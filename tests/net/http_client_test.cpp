@@ -7,14 +7,14 @@
 #include <filesystem>
 #include <memory>
 
+#include "net/block_on.hpp"
 #include "net/sse_parser.hpp"
-#include "tests/support/block_on.hpp"
 #include "tests/support/node_peer.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_cert.hpp"
 
 using namespace cove::net;
-using cove::test::block_on;
+using cove::net::block_on;
 using cove::test::NodePeer;
 
 namespace {
