@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "runtime/api/routes.hpp"
+#include "runtime/api/unsupported.hpp"
 #include "runtime/domain/field_error.hpp"
 
 namespace cove::api {
@@ -179,6 +180,8 @@ struct Server::Impl {
     }
     if (path_matched)
       throw ApiError(405, "invalid_request_error", "method " + req.method + " not allowed here");
+    if (auto message = unsupported_endpoint(req.method, target.substr(0, qmark)))
+      throw ApiError(404, "not_found_error", *message);
     throw ApiError(404, "not_found_error", "no such endpoint");
   }
 };

@@ -5,6 +5,7 @@
 #include "runtime/api/error.hpp"
 #include "runtime/api/query.hpp"
 #include "runtime/api/server.hpp"
+#include "runtime/api/unsupported.hpp"
 #include "runtime/api/validation.hpp"
 
 using namespace cove::api;
@@ -52,4 +53,24 @@ TEST(SseFrame, OneFramePerEventWithId) {
             "id: 7\nevent: user.message\ndata: {\"a\":1}\n\n");
   EXPECT_EQ(cove::net::sse_frame("x", "a\nb"), "event: x\ndata: a\ndata: b\n\n");
   EXPECT_EQ(cove::net::sse_comment("ping"), ": ping\n\n");
+}
+
+TEST(UnsupportedEndpoint, NamesTheFeatureCoveLacks) {
+  auto files = unsupported_endpoint("POST", "/v1/files");
+  ASSERT_TRUE(files);
+  EXPECT_EQ(*files,
+            "cove does not implement the Files API (POST /v1/files); docs/api.md lists the "
+            "endpoints cove serves");
+  EXPECT_TRUE(unsupported_endpoint("GET", "/v1/skills/skill_1/versions/3/content"));
+  EXPECT_TRUE(unsupported_endpoint("GET", "/v1/sessions/sesn_1/threads"));
+  EXPECT_TRUE(unsupported_endpoint("GET", "/v1/environments/env_1/work/poll"));
+  EXPECT_TRUE(unsupported_endpoint("POST", "/v1/vaults/v_1/credentials/c_1/mcp_oauth_validate"));
+}
+
+TEST(UnsupportedEndpoint, LeavesServedAndUnknownPathsAlone) {
+  EXPECT_FALSE(unsupported_endpoint("GET", "/v1/sessions/sesn_1/events"));
+  EXPECT_FALSE(unsupported_endpoint("GET", "/v1/sessions"));
+  EXPECT_FALSE(unsupported_endpoint("GET", "/v1/filesystem"));  // a prefix of a segment only
+  EXPECT_FALSE(unsupported_endpoint("GET", "/v1/sessions//threads"));
+  EXPECT_FALSE(unsupported_endpoint("GET", "/v2/files"));
 }

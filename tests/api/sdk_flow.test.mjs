@@ -191,6 +191,14 @@ test('errors map to the SDK classes with request ids', async () => {
   });
   await assert.rejects(sdk.beta.agents.create({ name: 'x', model: 'm', tools: [{ type: 'mcp_toolset', mcp_server_name: 'nope' }] }), /tools\[0\]\.mcp_server_name/);
   await assert.rejects(sdk.beta.agents.create({ name: 'x', model: 'm', mcp_servers: [{ type: 'url', name: 'lonely', url: 'https://m/x' }] }), /mcp_servers\[0\]/);
+  // A feature of the hosted API that cove lacks says so, rather than "no such endpoint".
+  for (const call of [() => sdk.beta.files.list(), () => sdk.beta.memoryStores.list(), () => sdk.beta.skills.list()]) {
+    await assert.rejects(call(), (e) => {
+      assert.ok(e instanceof Anthropic.NotFoundError);
+      assert.match(e.message, /cove does not implement .* \(GET \/v1\/[a-z_]+\); docs\/api\.md lists/);
+      return true;
+    });
+  }
   const bad = new Anthropic({ apiKey: 'wrong', baseURL: server.baseURL, maxRetries: 0 });
   await assert.rejects(bad.beta.agents.list(), Anthropic.AuthenticationError);
   const env = await seedEnv();
