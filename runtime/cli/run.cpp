@@ -125,7 +125,7 @@ void warn_about_model_settings(const std::string& url) {
                    "runs\n";
 }
 
-// A daemon in this process on `home`, after checking that it can play `model`.
+// A daemon in this process on `home`, after checking that it can play `model` (unless empty).
 void start_embedded(Daemon& d, const std::string& home, const std::string& model) {
   DaemonHome locked_home(home);
   auto options = server_options(home);
@@ -133,7 +133,9 @@ void start_embedded(Daemon& d, const std::string& home, const std::string& model
   // services on this machine (a local forge or MCP server), their model a script anywhere.
   options.runner.allow_private_targets = true;
   options.runner.models.allow_script_paths = true;
-  if (auto why = models::config_problem(options.runner.models, model))
+  // A follow-up (--session) plays the session's own model, which only the daemon knows.
+  if (auto why =
+          model.empty() ? std::nullopt : models::config_problem(options.runner.models, model))
     throw std::runtime_error("the daemon in this process cannot play model '" + model +
                              "': " + *why);
   d.embedded = std::make_unique<EmbeddedDaemon>(std::move(locked_home), options);
@@ -260,7 +262,7 @@ int run(const RunArgs& a) {
   json credentials = json::array();
   json agent = agent_request(a, model, credentials);  // checks the arguments first
   Daemon d;
-  if (!connect(a, model, d)) return 1;
+  if (!connect(a, a.session.empty() ? model : "", d)) return 1;
   std::string session_id =
       a.session.empty() ? create_session(a, agent, credentials, *d.api) : a.session;
   if (!a.json_output) std::cout << "session " << session_id << "\n";
@@ -293,8 +295,8 @@ int run(const RunArgs& a) {
     return 130;
   }
   if (ctrl_c.presses() == 1) {
-    std::cerr << "cove run: interrupted; session " << session_id << " is " << result.stop
-              << " (follow up with: cove run --session " << session_id << " \"...\")\n";
+    std::cerr << "cove run: interrupted; session " << session_id << " is idle (follow up with: "
+              << "cove run --session " << session_id << " \"...\")\n";
     return 130;
   }
   return report(result, session_id, d);

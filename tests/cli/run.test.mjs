@@ -144,7 +144,11 @@ test('one agent per configuration, and follow-ups with --session', async (t) => 
   const run = (...args) => cove(['run', '--url', daemon.match[1], ...args], { env: { COVE_API_KEY: apiKey } });
   const first = await run('first task');
   assert.equal(first.code, 0, first.err);
-  assert.equal((await run('second task')).code, 0);
+  // Model settings in cove run's own environment do nothing for a daemon elsewhere: say so.
+  const second = await cove(['run', '--url', daemon.match[1], 'second task'], { env: { COVE_API_KEY: apiKey, COVE_MODEL_API_KEY: 'sk-ant-in-the-wrong-place' } });
+  assert.equal(second.code, 0, second.err);
+  assert.match(second.err, new RegExp(`COVE_MODEL_API_KEY is set here, but the daemon at ${daemon.match[1]} owns the model settings and does not see it; set it where \`cove serve\` runs`));
+  assert.doesNotMatch(second.err, /sk-ant-in-the-wrong-place/);
   assert.equal((await run('--system', 'Be terse.', 'third task')).code, 0);
   const sdk = new Anthropic({ apiKey, baseURL: daemon.match[1], maxRetries: 0 });
   const agents = (await sdk.beta.agents.list()).data.filter((a) => a.name === 'cove run');
@@ -216,7 +220,7 @@ test('Ctrl-C interrupts the session; a second Ctrl-C detaches and says how to re
   assert.equal(r1.code, 130, r1.out + r1.err);
   assert.match(r1.err, /interrupting session sesn_\w+ \(Ctrl-C again to detach\)/);
   const id1 = r1.out.match(/session (sesn_\w+)/)[1];
-  assert.match(r1.err, new RegExp(`interrupted; session ${id1} is end_turn`));
+  assert.match(r1.err, new RegExp(`interrupted; session ${id1} is idle`));
   assert.equal((await sdk.beta.sessions.retrieve(id1)).status, 'idle');
   const types = [];
   for await (const e of sdk.beta.sessions.events.list(id1)) types.push(e.type);
@@ -243,7 +247,7 @@ test('Ctrl-C on cove run --embedded interrupts, then the daemon in the process s
   const r = await run.done;
   assert.equal(r.code, 130, r.out + r.err);
   assert.match(r.err, /interrupting session sesn_\w+ \(Ctrl-C again to stop the daemon in this process\)/);
-  assert.match(r.err, /interrupted; session sesn_\w+ is end_turn/);
+  assert.match(r.err, /interrupted; session sesn_\w+ is idle/);
 });
 
 test('the parser names what it cannot use, in order, and never repeats a secret', async (t) => {
