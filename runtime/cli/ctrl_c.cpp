@@ -42,6 +42,7 @@ CtrlC::~CtrlC() {
   char quit = 'q';
   [[maybe_unused]] auto n = ::write(pipe_[1], &quit, 1);
   watcher_.join();
+  if (first_thread_.joinable()) first_thread_.join();
   g_write_end = -1;
   ::close(pipe_[0]);
   ::close(pipe_[1]);
@@ -55,7 +56,7 @@ void CtrlC::watch() {
     if (n <= 0 || c == 'q') return;
     int press = ++presses_;
     // The first callback may wait on the network; the second press must not wait for it.
-    if (press == 1 && first_) std::thread([first = first_] { first(); }).detach();
+    if (press == 1 && first_) first_thread_ = std::thread(first_);
     if (press == 2 && second_) second_();
   }
 }

@@ -13,11 +13,12 @@ namespace cove::cli {
 
 class CtrlC {
  public:
-  // `first` runs on the first press, on a detached thread of its own (so it must hold copies,
-  // not references, of what it uses: it may outlive the object); `second` runs on the second
-  // press, on the watcher thread. Later presses are ignored.
+  // `first` runs on the first press, on a thread of its own that the destructor joins;
+  // `second` runs on the second press, on the watcher thread, without waiting for `first`.
+  // Later presses are ignored.
   CtrlC(std::function<void()> first, std::function<void()> second);
-  ~CtrlC();  // restores the previous disposition after the watcher has stopped
+  // Restores the previous disposition after the watcher has stopped; waits for `first`.
+  ~CtrlC();
   CtrlC(const CtrlC&) = delete;
   CtrlC& operator=(const CtrlC&) = delete;
 
@@ -31,6 +32,7 @@ class CtrlC {
   std::atomic<int> presses_{0};
   int pipe_[2] = {-1, -1};
   std::thread watcher_;
+  std::thread first_thread_;
 };
 
 }  // namespace cove::cli

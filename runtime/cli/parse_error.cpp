@@ -1,6 +1,7 @@
 #include "runtime/cli/parse_error.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "runtime/cli/suggest.hpp"
 
@@ -33,7 +34,11 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 std::string unknown_command(const std::string& path, const CLI::App& cmd, const std::string& word) {
   if (word == "help") return path + ": for help, run " + path + " --help (or COMMAND --help)";
   auto names = subcommand_names(cmd);
-  std::string line = path + ": unknown command '" + word + "'" + did_you_mean(word, names);
+  // Other tools' names for the same command (`cove forge repo list` is `cove repo ls` here).
+  std::string alias = word == "list" ? "ls" : word == "ls" ? "list" : "";
+  bool known_alias = std::find(names.begin(), names.end(), alias) != names.end();
+  std::string line = path + ": unknown command '" + word + "'" +
+                     (known_alias ? "; did you mean '" + alias + "'?" : did_you_mean(word, names));
   if (line.back() != '?') {
     line += " (commands:";
     for (const auto& n : names)

@@ -268,13 +268,13 @@ int run(const RunArgs& a) {
   if (!a.json_output) std::cout << "session " << session_id << "\n";
 
   CtrlC ctrl_c(
-      [url = d.url, key = d.key, session_id, embedded = d.embedded != nullptr] {
+      [&d, &session_id] {
         std::cerr << "\ncove run: interrupting session " << session_id << " (Ctrl-C again to "
-                  << (embedded ? "stop the daemon in this process" : "detach") << ")\n";
+                  << (d.embedded ? "stop the daemon in this process" : "detach") << ")\n";
         try {
-          client::ApiClient(url, key).post(
-              "/v1/sessions/" + session_id + "/events",
-              {{"events", json::array({{{"type", "user.interrupt"}}})}});
+          client::ApiClient(d.url, d.key)
+              .post("/v1/sessions/" + session_id + "/events",
+                    {{"events", json::array({{{"type", "user.interrupt"}}})}});
         } catch (const std::exception& e) {
           std::cerr << "cove run: the interrupt was not sent: " << e.what() << "\n";
         }
@@ -287,12 +287,17 @@ int run(const RunArgs& a) {
   auto result = client::run_task(*d.api, session_id, a.task, options, std::cout);
   std::cout.flush();
   if (ctrl_c.presses() >= 2) {
-    if (d.embedded)
+    if (d.embedded) {
       std::cerr << "cove run: stopping the daemon in this process\n";
-    else
-      std::cerr << "cove run: detached; session " << session_id
-                << " goes on. Re-attach with: cove attach " << session_id << "\n";
-    return 130;
+      return 130;
+    }
+    std::cerr << "cove run: detached; session " << session_id
+              << " goes on. Re-attach with: cove attach " << session_id << "\n";
+    // Leave now: the interrupt may still be on its way to a daemon that does not answer, and
+    // this process holds nothing that needs cleaning up (no daemon of its own).
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(130);
   }
   if (ctrl_c.presses() == 1) {
     std::cerr << "cove run: interrupted; session " << session_id << " is idle (follow up with: "

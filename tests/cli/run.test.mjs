@@ -257,6 +257,8 @@ test('the parser names what it cannot use, in order, and never repeats a secret'
     [['sandox', 'run'], /^cove: unknown command 'sandox'; did you mean 'sandbox'\?$/],
     [['serv'], /^cove: unknown command 'serv'; did you mean 'serve'\?$/],
     [['repo', 'lst'], /^cove repo: unknown command 'lst'; did you mean 'ls'\?$/],
+    [['repo', 'list'], /^cove repo: unknown command 'list'; did you mean 'ls'\?$/],
+    [['kubectl'], /^cove: unknown command 'kubectl' \(commands: .*\bsandbox\b.*\)$/],
     [['run', 'fix', 'the', 'bug'], /^cove run: unexpected words after the task 'fix': 'the' 'bug'; the task is one argument: quote it, cove run "fix the bug"$/],
     [['run', '--modle', 'x', 'task'], /^cove run: unknown option '--modle'; did you mean '--model'\?$/],
     [['mcp', 'tools', 'http://127.0.0.1:9/mcp', '--bearer', 'ghp_OVUErzXi4qhd1pwD5P64QUyQhjQE8HfkI3Xn'], /^cove mcp tools: unknown option '--bearer'; did you mean '--bearer-env'\?$/],
