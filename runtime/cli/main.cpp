@@ -1,11 +1,13 @@
 // The cove command line: one binary for the daemon, the sandbox and the tools around them.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "base/version.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/parse_error.hpp"
 
 namespace {
 std::vector<std::string> g_trailing;
@@ -49,7 +51,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11 leaves what it did not consume in `words`, still reversed.
+    std::reverse(words.begin(), words.end());
+    std::cerr << cove::cli::explain_parse_error(app, e, words) << "\n";
     return 2;  // usage error
   }
   return exit_code;

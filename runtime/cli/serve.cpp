@@ -15,6 +15,7 @@
 #include "runtime/cli/cli.hpp"
 #include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/size.hpp"
+#include "runtime/models/config.hpp"
 
 namespace cove::cli {
 
@@ -93,8 +94,26 @@ struct ServeArgs {
   uint32_t pids = 0;
 };
 
+// The daemon's model settings: its environment, then the command line; checked before the
+// home is touched, so that a configuration that cannot work leaves nothing behind.
+models::ProviderConfig serve_models(const ServeArgs& args, const std::string& home) {
+  models::ProviderConfig m = server_options(home).runner.models;
+  if (!args.model_provider.empty()) m.provider = args.model_provider;
+  if (!args.scripts_dir.empty()) m.scripts_dir = args.scripts_dir;
+  if (!args.model_script.empty()) {
+    m.script = fs::absolute(args.model_script).string();
+    if (args.model_provider.empty()) m.provider = "scripted";
+  }
+  m.record_dir = args.record_dir;
+  models::forget_cove_key(m, args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key);
+  if (auto why = models::config_problem(m))
+    throw std::runtime_error("the model configuration cannot work: " + *why);
+  return m;
+}
+
 int serve(const ServeArgs& args) {
   std::string home = args.home.empty() ? default_home() : args.home;
+  models::ProviderConfig model_config = serve_models(args, home);
   // Before the store is opened and running sessions are recovered: they are this daemon's.
   DaemonHome locked_home(home);
   std::string key = args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key;
@@ -115,13 +134,8 @@ int serve(const ServeArgs& args) {
   opt.api_key = key;
   opt.heartbeat_ms = args.heartbeat_ms;
   auto& runner = opt.runner;
-  if (!args.model_provider.empty()) runner.models.provider = args.model_provider;
-  if (!args.scripts_dir.empty()) runner.models.scripts_dir = args.scripts_dir;
-  if (!args.model_script.empty()) {
-    runner.models.script = fs::absolute(args.model_script).string();
-    if (args.model_provider.empty()) runner.models.provider = "scripted";
-  }
-  runner.models.record_dir = args.record_dir;
+  runner.models = model_config;
+  models::forget_cove_key(runner.models, key);
   runner.egress_allow_private = args.egress_allow_private;
   runner.allow_private_targets = args.allow_private_targets;
   if (args.offline) runner.offline = true;
@@ -157,7 +171,10 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
       ->group("");
   serve_cmd->add_option("--model-provider", args->model_provider,
                         "anthropic, openai or scripted (env COVE_MODEL_PROVIDER; default "
-                        "anthropic). An agent's model \"openai:NAME\" etc. overrides it");
+                        "anthropic, or scripted when COVE_MODEL_SCRIPT is set). An agent's "
+                        "model \"openai:NAME\" etc. overrides it. The model key is "
+                        "ANTHROPIC_API_KEY or COVE_MODEL_API_KEY (never a cove key: clients "
+                        "send theirs as COVE_API_KEY)");
   serve_cmd->add_option("--model-script", args->model_script,
                         "script of model turns for the scripted provider (implies "
                         "--model-provider scripted)");

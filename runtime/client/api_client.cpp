@@ -1,6 +1,7 @@
 #include "runtime/client/api_client.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <optional>
 
 #include "net/block_on.hpp"
@@ -28,6 +29,9 @@ struct ApiClient::Impl {
   std::string key;
   boost::asio::io_context io;
   net::HttpClient http{io.get_executor()};
+  // Touched only by handlers run on `io` (cancel_stream posts there).
+  net::HttpResponseStream* open_stream = nullptr;
+  bool cancelled = false;
 
   net::HttpRequest request(const std::string& method, const std::string& path) {
     net::HttpRequest r;
@@ -95,13 +99,20 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
     auto body = net::block_on(impl_->io, s->read_all(1 << 20));
     throw ApiClientError(error_message({s->status(), {}, body}), s->status());
   }
+  impl_->open_stream = s.get();
+  struct Forget {
+    Impl& impl;
+    ~Forget() { impl.open_stream = nullptr; }
+  } forget{*impl_};
   after_open();
   net::SseParser parser;
   for (;;) {
     std::optional<std::string> chunk;
     try {
+      if (impl_->cancelled) return;
       chunk = net::block_on(impl_->io, s->read_some());
     } catch (const net::HttpError& e) {
+      if (impl_->cancelled) return;
       throw ApiClientError(std::string("event stream broke: ") + e.what(), 0);
     }
     if (!chunk) return;
@@ -119,6 +130,13 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
       }
     }
   }
+}
+
+void ApiClient::cancel_stream() {
+  boost::asio::post(impl_->io, [impl = impl_.get()] {
+    impl->cancelled = true;
+    if (impl->open_stream) impl->open_stream->abort();
+  });
 }
 
 }  // namespace cove::client

@@ -37,6 +37,9 @@ class ApiClient {
   // previews included) until it returns false or the stream ends.
   void stream(const std::string& session_id, const std::function<void()>& after_open,
               const std::function<bool(const json& event)>& on_event);
+  // Ends the stream that stream() follows (or the next one) as if on_event had returned
+  // false. The one member that may be called from another thread (a signal's watcher).
+  void cancel_stream();
 
  private:
   struct Impl;

@@ -114,6 +114,7 @@ bool ProgressPrinter::print(const json& e) {
     input_tokens_ += u.value("input_tokens", int64_t{0});
     output_tokens_ += u.value("output_tokens", int64_t{0});
   } else if (type == event_type::kSessionStatusRescheduled) {
+    retried_ = true;
     line("  ↻", "model request failed; retrying", dim);
   } else if (type == event_type::kSessionStatusIdle ||
              type == event_type::kSessionStatusTerminated || type == event_type::kSessionDeleted) {
@@ -122,9 +123,13 @@ bool ProgressPrinter::print(const json& e) {
                        : "terminated";
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    // The API's name for a turn an error ended is retries_exhausted, retried or not.
+    std::string label = stop_reason_ == domain::stop_reason::kRetriesExhausted && !retried_
+                            ? "stopped by an error"
+                            : stop_reason_;
     char summary[160];
     std::snprintf(summary, sizeof summary, "%s · %lld input / %lld output tokens · %.1f s",
-                  stop_reason_.c_str(), static_cast<long long>(input_tokens_),
+                  label.c_str(), static_cast<long long>(input_tokens_),
                   static_cast<long long>(output_tokens_), secs);
     line("■", summary, stop_reason_ == domain::stop_reason::kEndTurn ? green : red);
     return false;

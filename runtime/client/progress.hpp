@@ -31,6 +31,7 @@ class ProgressPrinter {
   std::string streamed_message_;  // id of the agent.message whose text was streamed
   std::string stop_reason_;
   int errors_ = 0;
+  bool retried_ = false;  // a retry was seen: retries_exhausted is then what happened
   int64_t input_tokens_ = 0;
   int64_t output_tokens_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
