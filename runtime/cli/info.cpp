@@ -31,23 +31,32 @@ std::optional<json> daemon_info(const DaemonTarget& t, std::string& why) {
 }
 
 // A daemon that does not answer is not an error here: the client's version is still news.
+// One that answers with an error (a refused key) is, after the client's line.
 int version_command(const InfoArgs& a) {
   auto t = resolve_daemon(a.daemon);
   std::string why;
-  auto info = daemon_info(t, why);
+  std::optional<json> info;
+  int code = 0;
+  try {
+    info = daemon_info(t, why);
+  } catch (const client::ApiClientError& e) {
+    why = daemon_error(t, e);
+    code = 1;
+  }
   if (a.json_output) {
     std::cout << json{{"client", version()}, {"daemon", info ? (*info)["version"] : json(nullptr)}}
                      .dump(2)
               << "\n";
-    return 0;
+  } else {
+    std::cout << "client  cove " << version() << "\n";
+    if (info)
+      std::cout << "daemon  cove " << (*info)["version"].get<std::string>() << " (" << t.url
+                << ", pid " << (*info)["pid"] << ")\n";
+    else if (code == 0)
+      std::cout << "daemon  not running: " << why << "\n";
   }
-  std::cout << "client  cove " << version() << "\n";
-  if (info)
-    std::cout << "daemon  cove " << (*info)["version"].get<std::string>() << " (" << t.url
-              << ", pid " << (*info)["pid"] << ")\n";
-  else
-    std::cout << "daemon  not running: " << why << "\n";
-  return 0;
+  if (code != 0) std::cerr << "cove version: " << why << "\n";
+  return code;
 }
 
 std::string mebibytes(const json& bytes) {

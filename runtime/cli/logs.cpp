@@ -139,6 +139,9 @@ int attach(client::ApiClient& api, const LogsArgs& a) {
   return stop_exit_code(stop, a.id);
 }
 
+constexpr const char* kColourNote =
+    "Colours only on a terminal; NO_COLOR (set, not empty) turns them off.";
+
 }  // namespace
 
 void add_log_commands(CLI::App& app, int& exit_code) {
@@ -149,6 +152,7 @@ void add_log_commands(CLI::App& app, int& exit_code) {
                 "keep printing new events; reconnects and resumes if the connection drops");
   cmd->add_flag("--json", a->json_output, "one event per line, as the API returns it");
   add_daemon_flags(*cmd, a->daemon);
+  cmd->footer(kColourNote);
   cmd->callback([a, &exit_code] {
     exit_code = with_daemon("logs", a->daemon, [&](auto& api, auto&) { return logs(api, *a); });
   });
@@ -159,6 +163,9 @@ void add_log_commands(CLI::App& app, int& exit_code) {
   at->add_option("id", b->id, "session id")->required();
   at->add_flag("--json", b->json_output, "one event per line, as the API returns it");
   add_daemon_flags(*at, b->daemon);
+  at->footer(std::string("Exit status: 0 when the turn ends (end_turn), 3 when the session waits "
+                         "for a tool confirmation or a custom tool result, 1 otherwise. ") +
+             kColourNote);
   at->callback([b, &exit_code] {
     exit_code = with_daemon("attach", b->daemon, [&](auto& api, auto&) { return attach(api, *b); });
   });

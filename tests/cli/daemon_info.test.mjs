@@ -17,6 +17,11 @@ test('cove version prints the client and the daemon; with no daemon it says so a
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^client  cove \\d+\\.\\d+\\.\\d+\\ndaemon  cove \\d+\\.\\d+\\.\\d+ \\(${daemon.url}, pid ${daemon.proc.pid}\\)\\n$`));
 
+  const refused = await cove(['version', '--url', daemon.url, '--api-key', 'sk-wrong']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, /^client  cove \d+\.\d+\.\d+\n$/);
+  assert.match(refused.stderr, /^cove version: the daemon at .* refused the API key \(from --api-key\)/);
+
   const url = `http://127.0.0.1:${await freePort()}`;
   const down = await cove(['version', '--url', url]);
   assert.equal(down.code, 0, down.stderr);
