@@ -82,7 +82,7 @@ test('cove logs -f follows across a daemon restart with nothing missed or repeat
   assert.equal(JSON.parse(logs.out().trimEnd().split('\n').at(-1)).type, 'session.deleted');
 });
 
-test('cove attach follows a running session until it stops and exits as cove run would', async (t) => {
+test('cove attach follows a running session until it stops and exits as cove run would (0, 3, 1)', async (t) => {
   const { daemon } = await daemonFor(t);
   const { sdk } = daemon;
   const brief = await fixture(sdk, 'brief.json');
@@ -102,6 +102,15 @@ test('cove attach follows a running session until it stops and exits as cove run
   const never = await cove(['attach', fresh.id, ...at(daemon)]);
   assert.equal(never.code, 0);
   assert.equal(never.stderr, `cove attach: session ${fresh.id} is not running (it has not run yet)\n`);
+
+  const tools = [{ type: 'custom', name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+  const asking = await (await fixture(sdk, 'ask.json', { tools })).session();
+  await send(sdk, asking.id, 'weather?');
+  await waitStatus(sdk, asking.id, 'running');
+  const waits = await cove(['attach', asking.id, ...at(daemon)]);
+  assert.equal(waits.code, 3, waits.stderr);
+  assert.match(waits.stdout, /▸ get_weather/);
+  assert.equal(waits.stderr, `cove attach: the session waits for a tool confirmation or a custom tool result (${asking.id})\n`);
 
   const slow = await (await fixture(sdk, 'slow.json')).session();
   await send(sdk, slow.id, 'work');

@@ -12,7 +12,8 @@ export const apiKey = 'sk-test-key';
 const usage = { input_tokens: 10, output_tokens: 2 };
 const turn = (extra = {}) => ({ content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn', usage, ...extra });
 
-// A fresh directory with the model scripts; `home` is the daemon's state directory.
+// A fresh directory with the model scripts; `home` is the daemon's state directory. ask.json
+// calls the custom tool get_weather (after 1.5 s), so the turn waits for the client.
 export function workspace() {
   const dir = tempDir('cove-cli-sessions-');
   const scripts = join(dir, 'scripts');
@@ -20,6 +21,8 @@ export function workspace() {
   writeFileSync(join(scripts, 'fast.json'), JSON.stringify({ turns: Array.from({ length: 20 }, () => turn()) }));
   writeFileSync(join(scripts, 'slow.json'), JSON.stringify({ turns: Array.from({ length: 5 }, () => turn({ delay_ms: 60000 })) }));
   writeFileSync(join(scripts, 'brief.json'), JSON.stringify({ turns: Array.from({ length: 5 }, () => turn({ delay_ms: 1500 })) }));
+  const ask = { content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } }], stop_reason: 'tool_use', usage, delay_ms: 1500 };
+  writeFileSync(join(scripts, 'ask.json'), JSON.stringify({ turns: [ask, turn()] }));
   return { dir, home: join(dir, 'home'), scripts };
 }
 
@@ -66,9 +69,10 @@ export function cove(args, { env = {}, timeoutMs = 30000 } = {}) {
 // The arguments that point a command at `daemon`.
 export const at = (daemon) => ['--url', daemon.url, '--api-key', apiKey];
 
-// An agent on `script` and an environment; sessions are made with session().
-export async function fixture(sdk, script = 'fast.json') {
-  const agent = await sdk.beta.agents.create({ name: `agent-${script}`, model: `scripted:${script}` });
+// An agent on `script` (with `agentExtra` fields) and an environment; sessions are made with
+// session().
+export async function fixture(sdk, script = 'fast.json', agentExtra = {}) {
+  const agent = await sdk.beta.agents.create({ name: `agent-${script}`, model: `scripted:${script}`, ...agentExtra });
   const env = await sdk.beta.environments.create({ name: `env-${script}-${Date.now()}-${Math.random()}` });
   return {
     agent, env,
