@@ -47,8 +47,8 @@ net::ServerResponse json_response(int status, const json& body, const std::strin
 }
 
 // "GET /v1/sessions 200 3 ms req_…": the path without its query (which could carry values
-// a client did not mean to log), control characters replaced so a line stays one line. A
-// stream's time is the time to its first byte.
+// a client did not mean to log), control characters replaced so a line stays one line. For
+// an event stream, the time it took to open it.
 void log_request(const net::ServerRequest& req, int status, const std::string& request_id,
                  std::chrono::steady_clock::time_point started) {
   std::string_view target = req.target;
