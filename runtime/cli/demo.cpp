@@ -18,6 +18,7 @@
 #include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
+#include "runtime/client/terminal.hpp"
 #include "runtime/forge/forge.hpp"
 #include "runtime/models/config.hpp"
 
@@ -151,7 +152,7 @@ struct DemoArgs {
 // Everything that runs in `home`; stopped again before returning.
 int demo_in(const DemoArgs& a, const fs::path& home) {
   DaemonHome locked_home(home);  // before anything is written into it
-  bool color = !a.json_output && ::isatty(STDOUT_FILENO);
+  bool color = !a.json_output && client::use_color(STDOUT_FILENO);
   auto say = [&](const std::string& text) {
     if (!a.json_output)
       std::cout << (color ? "\033[1m" : "") << text << (color ? "\033[0m" : "") << "\n";

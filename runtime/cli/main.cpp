@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   cove::cli::add_run_commands(app, exit_code);
   cove::cli::add_demo_commands(app, exit_code);
   cove::cli::add_forge_commands(app, exit_code);
+  cove::cli::add_session_commands(app, exit_code);
+  cove::cli::add_log_commands(app, exit_code);
+  cove::cli::add_info_commands(app, exit_code);
 
   // CLI11 cannot hand a subcommand everything after "--"; split it off here.
   std::vector<std::string> words(argv + 1, argv + argc);

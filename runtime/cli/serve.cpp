@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/log.hpp"
 #include "base/random.hpp"
 #include "net/http_server.hpp"
 #include "runtime/api/server.hpp"
@@ -92,6 +93,7 @@ struct ServeArgs {
   int retry_base_ms = 1000;
   std::string memory;
   uint32_t pids = 0;
+  std::string log_level = "info";
 };
 
 // The daemon's model settings: its environment, then the command line; checked before the
@@ -112,6 +114,7 @@ models::ProviderConfig serve_models(const ServeArgs& args, const std::string& ho
 }
 
 int serve(const ServeArgs& args) {
+  log::set_level(*log::parse_level(args.log_level));
   std::string home = args.home.empty() ? default_home() : args.home;
   models::ProviderConfig model_config = serve_models(args, home);
   // Before the store is opened and running sessions are recovered: they are this daemon's.
@@ -194,6 +197,11 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
                       "(env COVE_OFFLINE=1)");
   serve_cmd->add_option("--memory", args->memory, "memory limit per session sandbox (e.g. 2G)");
   serve_cmd->add_option("--pids", args->pids, "process limit per session sandbox");
+  serve_cmd
+      ->add_option("--log-level", args->log_level,
+                   "what to log to stderr: error, warn (and session errors), info (and one "
+                   "line per request), debug (and one line per session event); default info")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
   serve_cmd->add_option("--model-retry-base-ms", args->retry_base_ms, "first model retry backoff")
       ->group("");
   serve_cmd->callback([args, &exit_code] {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <optional>
 
 #include "net/block_on.hpp"
@@ -74,6 +75,10 @@ json ApiClient::post(const std::string& path, const json& body) {
   return impl_->call(std::move(req));
 }
 
+json ApiClient::del(const std::string& path) {
+  return impl_->call(impl_->request("DELETE", path));
+}
+
 bool ApiClient::reachable() {
   try {
     get("/v1/agents?limit=1");
@@ -85,9 +90,24 @@ bool ApiClient::reachable() {
 
 void ApiClient::stream(const std::string& session_id, const std::function<void()>& after_open,
                        const std::function<bool(const json& event)>& on_event) {
-  auto req = impl_->request(
-      "GET", "/v1/sessions/" + session_id + "/events/stream?event_deltas%5B%5D=agent.message");
+  stream(
+      session_id, StreamOptions{},
+      [&] {
+        after_open();
+        return true;
+      },
+      [&](const json& event, int64_t) { return on_event(event); });
+}
+
+void ApiClient::stream(const std::string& session_id, const StreamOptions& options,
+                       const std::function<bool()>& after_open,
+                       const std::function<bool(const json& event, int64_t seq)>& on_event) {
+  std::string path = "/v1/sessions/" + session_id + "/events/stream";
+  if (options.previews) path += "?event_deltas%5B%5D=agent.message";
+  auto req = impl_->request("GET", path);
   req.headers.push_back({"accept", "text/event-stream"});
+  if (options.resume_after)
+    req.headers.push_back({"last-event-id", std::to_string(*options.resume_after)});
   req.read_timeout = std::chrono::milliseconds(0);
   std::unique_ptr<net::HttpResponseStream> s;
   try {
@@ -104,8 +124,12 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
     Impl& impl;
     ~Forget() { impl.open_stream = nullptr; }
   } forget{*impl_};
-  after_open();
+  if (!after_open()) {
+    s->abort();
+    return;
+  }
   net::SseParser parser;
+  int64_t seq = options.resume_after.value_or(0);
   for (;;) {
     std::optional<std::string> chunk;
     try {
@@ -124,7 +148,10 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
       } catch (const json::exception&) {
         continue;
       }
-      if (!on_event(event)) {
+      int64_t id = 0;
+      auto [end, ec] = std::from_chars(ev.id.data(), ev.id.data() + ev.id.size(), id);
+      if (!ev.id.empty() && ec == std::errc() && end == ev.id.data() + ev.id.size()) seq = id;
+      if (!on_event(event, seq)) {
         s->abort();
         return;
       }
