@@ -7,6 +7,7 @@
 
 #include "base/version.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/environment_help.hpp"
 #include "runtime/cli/parse_error.hpp"
 
 namespace {
@@ -23,6 +24,7 @@ void cove::cli::set_trailing_args(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   CLI::App app{"cove: run AI-agent sessions locally behind the Managed Agents API"};
   app.name("cove");
+  app.footer(cove::cli::kEnvironmentHelp);
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
