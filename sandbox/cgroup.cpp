@@ -182,6 +182,29 @@ CgroupLayout CgroupLayout::parse(std::string_view proc_self_cgroup, std::string_
   return layout;
 }
 
+std::optional<std::string> CgroupLayout::delegation_problem() const {
+  if (!memory || !pids || !cpu) return "no memory, pids or cpu controller is mounted";
+  for (const auto& [h, controller] :
+       {std::pair{&*memory, "memory"}, std::pair{&*pids, "pids"}, std::pair{&*cpu, "cpu"}}) {
+    for (const std::string& path : {h->dir, h->dir + "/cgroup.procs"})
+      if (::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0)
+        return "cove's cgroup " + path + " is not writable by uid " + std::to_string(::geteuid()) +
+               " (" + std::strerror(errno) + ")";
+    if (h->v2 && read_file(h->dir + "/cgroup.controllers").find(controller) == std::string::npos)
+      return std::string("the ") + controller + " controller is not delegated to " + h->dir;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unenforced_limits(const CgroupLayout& layout) {
+  if (::geteuid() == 0) return std::nullopt;
+  auto problem = layout.delegation_problem();
+  if (!problem) return std::nullopt;
+  return "sandbox limits (memory, processes, CPU) are not enforced: " + *problem +
+         ". Run cove in a cgroup delegated to your user, e.g. `systemd-run --user --scope -p "
+         "Delegate=yes cove ...`, or as root (docs/sandbox.md, Rootless)";
+}
+
 CgroupLayout CgroupLayout::discover() {
   return parse(read_file("/proc/self/cgroup"), read_file("/proc/self/mountinfo"));
 }

@@ -35,6 +35,7 @@ IdMapping plan_id_mapping(const Identity& id, uid_t supervisor_uid, gid_t superv
     std::string line = "0 " + std::to_string(id.host_base) + " " + std::to_string(id.count) + "\n";
     m.uid_map = m.gid_map = line;
     m.init_uid = m.init_gid = 0;
+    m.privileged = true;
   } else {
     // Unprivileged: one id only, the supervisor's own, which becomes the sandbox user.
     m.uid_map = std::to_string(id.user) + " " + std::to_string(supervisor_uid) + " 1\n";
@@ -43,6 +44,15 @@ IdMapping plan_id_mapping(const Identity& id, uid_t supervisor_uid, gid_t superv
     m.init_uid = m.init_gid = id.user;
   }
   return m;
+}
+
+HostIds sandbox_user_on_host(const Identity& id, uid_t supervisor_uid, gid_t supervisor_gid) {
+  if (supervisor_uid != 0) return {supervisor_uid, supervisor_gid};
+  return {id.host_base + id.user, id.host_base + id.user};
+}
+
+HostIds sandbox_user_on_host(const Identity& id) {
+  return sandbox_user_on_host(id, ::geteuid(), ::getegid());
 }
 
 void write_id_mapping(pid_t pid, const IdMapping& m) {

@@ -24,19 +24,17 @@ struct Limits {
   uint32_t open_files = 4096;         // RLIMIT_NOFILE
 };
 
-// Who the sandbox is. Inside ids [0, count) map to host ids [host_base, host_base + count);
-// commands run as `user` inside, i.e. host uid host_base + user. host_base is never 0, so
-// nothing in a sandbox ever acts as host root. Checkouts a sandbox writes must be owned by
-// host_uid() / host_gid().
+// Who the sandbox is. Started by host root, inside ids [0, count) map to host ids
+// [host_base, host_base + count) and commands run as `user` inside, i.e. host uid
+// host_base + user; host_base is never 0, so nothing in a sandbox ever acts as host root.
+// Started by anyone else (rootless), only `user` is mapped, onto the supervisor's own ids.
+// Checkouts a sandbox writes must be owned by sandbox_user_on_host() (id_map.hpp).
 struct Identity {
   uint32_t host_base = 1'000'000;
   uint32_t count = 65536;
   uint32_t user = 1000;
   std::string user_name = "cove";
   std::string home = "/tmp";
-
-  uint32_t host_uid() const { return host_base + user; }
-  uint32_t host_gid() const { return host_base + user; }
 };
 
 struct SandboxSpec {

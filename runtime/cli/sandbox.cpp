@@ -208,7 +208,10 @@ class SignalForwarder {
 
 std::unique_ptr<sb::Sandbox> start_or_report(const sb::SandboxSpec& spec) {
   try {
-    return sb::Sandbox::start(spec);
+    auto box = sb::Sandbox::start(spec);
+    if (!box->limits_warning().empty())
+      std::fprintf(stderr, "cove: warning: %s\n", box->limits_warning().c_str());
+    return box;
   } catch (const sb::SandboxError& e) {
     std::fprintf(stderr, "cove: sandbox: %s\n", e.what());
     return nullptr;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runtime/tools/tools.hpp"
+#include "sandbox/id_map.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/sandbox_harness.hpp"
 
@@ -47,7 +48,7 @@ class Files : public ::testing::Test {
   }
 
   std::string host(const std::string& rel) const { return ws_.path().string() + "/" + rel; }
-  uid_t user() const { return box_->spec().identity.host_uid(); }
+  uid_t user() const { return cove::sandbox::sandbox_user_on_host(box_->spec().identity).uid; }
 
   // Creates a file in the workspace from the host side, by default owned by the sandbox user.
   void put(const std::string& rel, const std::string& content, mode_t mode = 0644, int uid = -1) {
