@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "base/unique_fd.hpp"
 #include "sandbox/spec.hpp"
 
 namespace cove::sandbox {
@@ -36,6 +37,12 @@ struct HostIds {
 HostIds sandbox_user_on_host(const Identity& id, uid_t supervisor_uid, gid_t supervisor_gid);
 // The same for the calling process as supervisor (its effective ids).
 HostIds sandbox_user_on_host(const Identity& id);
+
+// A user namespace whose maps send host ids `from_uid`/`from_gid` to the sandbox user's
+// `to`: given to an id-mapped bind (MOUNT_ATTR_IDMAP), files of `from` appear as the sandbox
+// user's and what the sandbox user creates there is stored as `from`. Only host root may
+// make one. Throws SandboxError("user namespace", ...).
+UniqueFd idmap_userns(uid_t from_uid, gid_t from_gid, HostIds to);
 
 // Writes the maps of the (not yet released) process `pid`.
 void write_id_mapping(pid_t pid, const IdMapping& m);

@@ -29,8 +29,9 @@ inline bool binds_host_path(const wire::MountOp& op) {
 // Captures a host bind source: a detached copy of the mount tree at op.source (with what is
 // mounted below it), its flags set. Flags are only added, never cleared: a mount copied into
 // a user namespace keeps the host's ro/nosuid/nodev/noexec locked, and so does cove.
+// `idmap`, when not -1, is a user namespace to id-map the copy with (MOUNT_ATTR_IDMAP).
 // Returns an invalid fd with errno set when it fails; `failed` then names the call.
-inline UniqueFd capture_bind_source(const wire::MountOp& op, const char*& failed) {
+inline UniqueFd capture_bind_source(const wire::MountOp& op, const char*& failed, int idmap = -1) {
   UniqueFd fd(
       ::open_tree(AT_FDCWD, op.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
   if (!fd) {
@@ -39,8 +40,12 @@ inline UniqueFd capture_bind_source(const wire::MountOp& op, const char*& failed
   }
   mount_attr attr{};
   attr.attr_set = mount_attrs(op.flags);
+  if (idmap >= 0) {
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(idmap);
+  }
   if (::mount_setattr(fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-    failed = "set flags of bind ";
+    failed = idmap >= 0 ? "id-map (owned by the caller) bind " : "set flags of bind ";
     int err = errno;
     fd.reset();
     errno = err;

@@ -47,7 +47,8 @@ enum MountFlag : uint32_t {
   kNoSuid = 1u << 1,
   kNoDev = 1u << 2,
   kNoExec = 1u << 3,
-  kSourceInRoot = 1u << 4,  // kBind: source is a path inside the new root, not on the host
+  kSourceInRoot = 1u << 4,   // kBind: source is a path inside the new root, not on the host
+  kOwnedByCaller = 1u << 5,  // kBind: id-mapped so the supervisor's files are the sandbox user's
 };
 
 struct MountOp {

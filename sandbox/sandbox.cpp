@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,13 +95,26 @@ wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
 // reach sources below directories such as a 0700 home. An unprivileged supervisor cannot
 // (cloning a mount needs CAP_SYS_ADMIN over the host's mount namespace); its init, which is
 // the same host user, captures them inside its own mount namespace instead.
-std::vector<UniqueFd> capture_bind_sources(const wire::Setup& setup) {
+std::vector<UniqueFd> capture_bind_sources(const wire::Setup& setup, const Identity& id) {
   std::vector<UniqueFd> out;
-  if (setup.init_captures_sources) return out;
+  if (setup.init_captures_sources) return out;  // rootless: the caller is the sandbox user
+  UniqueFd idmap;  // made on first use, shared by every bind owned by the caller
   for (const auto& op : setup.mounts) {
     if (!binds_host_path(op)) continue;
+    // Only a source that is the caller's own: one already given to the sandbox user's host
+    // uid (docs/sandbox.md, Writable checkouts) stays as it is.
+    struct stat st;
+    const bool mapped = (op.flags & wire::kOwnedByCaller) && ::stat(op.source.c_str(), &st) == 0 &&
+                        st.st_uid == ::geteuid();
+    if (mapped && !idmap) idmap = idmap_userns(::geteuid(), ::getegid(), sandbox_user_on_host(id));
     const char* failed = "";
-    UniqueFd fd = capture_bind_source(op, failed);
+    UniqueFd fd = capture_bind_source(op, failed, mapped ? idmap.get() : -1);
+    if (!fd && mapped && errno == EINVAL)
+      throw SandboxError("mount", "bind " + op.source +
+                                      ": its filesystem cannot be id-mapped (Linux 5.12+ with "
+                                      "ext4, xfs or btrfs; tmpfs from 6.3), so the caller's "
+                                      "files cannot be the sandbox user's: chown it to uid " +
+                                      std::to_string(sandbox_user_on_host(id).uid) + " instead");
     if (!fd) throw_errno("mount", failed + op.source, errno);
     out.push_back(std::move(fd));
   }
@@ -144,7 +158,7 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   IdMapping ids = plan_id_mapping(spec.identity, ::geteuid(), ::getegid());  // who it is
   wire::Setup plan = setup_for(spec, ids);  // root fs, rlimits, seccomp
   const std::string setup = wire::encode(plan);
-  std::vector<UniqueFd> sources = capture_bind_sources(plan);
+  std::vector<UniqueFd> sources = capture_bind_sources(plan, spec.identity);
   auto [ours, theirs] = control_channel();
   sb->control_ = std::move(ours);
   sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns

@@ -13,6 +13,12 @@ struct Bind {
   std::string source;  // absolute host path (file or directory)
   std::string target;  // absolute path inside the sandbox, e.g. /workspace/repo
   bool read_only = false;
+  // The caller's own files are the sandbox user's, as bwrap and docker users expect: files
+  // owned by the supervisor's ids appear as the sandbox user's, and what the sandbox user
+  // makes there belongs to the supervisor's ids on the host. Rootless this holds for every
+  // bind (the caller is the sandbox user); host root gets it through an id-mapped mount when
+  // the source is its own (one already chowned to the sandbox user's host uid stays so).
+  bool owned_by_caller = false;
 };
 
 // Resource limits, enforced with cgroups (memory, pids, cpu), tmpfs sizes and rlimits.

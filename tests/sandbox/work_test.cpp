@@ -252,6 +252,29 @@ TEST(SandboxSetup, ALeftoverCgroupWithProcessesFailsWithOneLine) {
   ::waitpid(child, nullptr, 0);
 }
 
+// The README's `cove sandbox shell --bind "$PWD:/workspace/repo"`: the caller's own checkout
+// is the sandbox user's inside and writable, and what the sandbox makes there stays the
+// caller's on the host (docker and bwrap users expect it). As root, an id-mapped mount;
+// rootless, the caller is the sandbox user. Setuid bits cannot be set there: on the host the
+// file would be the caller's (root's) setuid program.
+TEST(CoveCli, BindsGiveTheCallersOwnFilesToTheSandboxUser) {
+  cove::test::TempDir dir;
+  std::ofstream(dir.path().string() + "/mine") << "mine\n";
+  Cli c = cove_cli({"sandbox", "run", "--bind", dir.path().string() + ":/workspace/repo", "--",
+                    "sh", "-c",
+                    "stat -c %u:%g /workspace/repo/mine; echo new > /workspace/repo/new && "
+                    "echo more >> /workspace/repo/mine && echo written; "
+                    "chmod u+s /workspace/repo/new || echo no-setuid"});
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.out, "1000:1000\nwritten\nno-setuid\n") << c.err;
+  struct stat st;
+  ASSERT_EQ(::stat((dir.path().string() + "/new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(st.st_gid, ::getegid());
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(cove::test::slurp(dir.path().string() + "/mine"), "mine\nmore\n");
+}
+
 TEST(CoveCli, RunPassesStdioAndExitCodes) {
   Cli echo = cove_cli({"sandbox", "run", "--", "sh", "-c", "cat; echo err >&2; exit 3"}, "in\n");
   EXPECT_EQ(echo.code, 3);
