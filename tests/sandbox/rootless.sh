@@ -94,10 +94,14 @@ delegate() {  # makes cove-rootless-$$ in each hierarchy the user's; prints the 
   done
 }
 mapfile -t cgroups < <(delegate)
-in_cgroup() {  # runs "$@" as the user, inside the delegated cgroups
+in_cgroup() {  # runs "$@" as the user, alone inside the delegated cgroups
+  # setpriv execs (runuser would stay as a parent in the cgroup): on cgroup v2, cove may
+  # enable controllers below its cgroup only when no other process is in it.
   (
+    cd "$work"
     for d in "${cgroups[@]}"; do echo "$BASHPID" >"$d/cgroup.procs"; done
-    as_user "$@"
+    exec setpriv --reuid="$uid" --regid="$(id -g "$user")" --init-groups \
+      env COVE_TEST_BIN_DIR="$stage/bin" HOME="$work" "$@"
   )
 }
 out=$(in_cgroup "$stage/bin/cove" sandbox run --pids 16 -- sh -c 'for i in $(seq 40); do sleep 1 & done; wait' 2>&1) || true
