@@ -169,6 +169,8 @@ std::vector<Probe> probes() {
     mode_probe("chmod", [=](long m) { return sys(SYS_chmod, path(), m); });
     mode_probe("fchmod", [](long m) { return sys(SYS_fchmod, -1, m); });
     mode_probe("fchmodat", [=](long m) { return sys(SYS_fchmodat, AT_FDCWD, path(), m); });
+    mode_probe("fchmodat2",
+               [=](long m) { return sys(452 /* fchmodat2 */, AT_FDCWD, path(), m, 0); });
     mode_probe("open", [=](long m) { return sys(SYS_open, path(), O_WRONLY | O_CREAT, m); });
     mode_probe("openat",
                [=](long m) { return sys(SYS_openat, AT_FDCWD, path(), O_WRONLY | O_CREAT, m); });
@@ -177,8 +179,6 @@ std::vector<Probe> probes() {
     mode_probe("mknodat",
                [=](long m) { return sys(SYS_mknodat, AT_FDCWD, path(), S_IFREG | m, 0); });
   }
-  p.push_back({"openat2", [] { return sys(437 /* openat2 */, -1, 0, 0, 0); }, {}});
-  p.push_back({"fchmodat2", [] { return sys(452 /* fchmodat2 */, -1, 0, 0, 0); }, {}});
   for (long family : {AF_NETLINK, AF_PACKET, AF_VSOCK})
     p.push_back({"socket", [family] { return sys(SYS_socket, family, SOCK_DGRAM, 0); },
                  [] { return sys(SYS_socket, AF_INET, SOCK_DGRAM, 0); }});
