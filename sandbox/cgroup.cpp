@@ -54,6 +54,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+// Whether the space-separated list `words` holds `word` ("cpu" is not "cpuset").
+bool has_word(const std::string& words, std::string_view word) {
+  std::istringstream in(words);
+  for (std::string w; in >> w;)
+    if (w == word) return true;
+  return false;
+}
+
 // A cgroup path seen in /proc/self/cgroup, placed under the hierarchy's mount point.
 std::string under_mount(std::string_view mountpoint, std::string_view root, std::string_view path) {
   if (root != "/" && path.substr(0, root.size()) == root) path.remove_prefix(root.size());
@@ -114,12 +122,11 @@ void enable_v2_controllers(const std::string& base) {
   const std::string wanted = "+memory +pids +cpu";
   std::string have = read_file(base + "/cgroup.controllers");
   for (auto c : {"memory", "pids", "cpu"})
-    if (have.find(c) == std::string::npos)
+    if (!has_word(have, c))
       throw SandboxError(kStep, std::string("the ") + c + " controller is not available in " +
                                     base + " (delegate it to cove's cgroup)");
   std::string enabled = read_file(base + "/cgroup.subtree_control");
-  if (enabled.find("memory") != std::string::npos && enabled.find("pids") != std::string::npos &&
-      enabled.find("cpu") != std::string::npos)
+  if (has_word(enabled, "memory") && has_word(enabled, "pids") && has_word(enabled, "cpu"))
     return;
   UniqueFd fd(::open((base + "/cgroup.subtree_control").c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) throw_errno(kStep, "open " + base + "/cgroup.subtree_control", errno);
@@ -180,6 +187,29 @@ CgroupLayout CgroupLayout::parse(std::string_view proc_self_cgroup, std::string_
     if (!layout.cpu) layout.cpu = h;
   }
   return layout;
+}
+
+std::optional<std::string> CgroupLayout::delegation_problem() const {
+  if (!memory || !pids || !cpu) return "no memory, pids or cpu controller is mounted";
+  for (const auto& [h, controller] :
+       {std::pair{&*memory, "memory"}, std::pair{&*pids, "pids"}, std::pair{&*cpu, "cpu"}}) {
+    for (const std::string& path : {h->dir, h->dir + "/cgroup.procs"})
+      if (::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0)
+        return "cove's cgroup " + path + " is not writable by uid " + std::to_string(::geteuid()) +
+               " (" + std::strerror(errno) + ")";
+    if (h->v2 && !has_word(read_file(h->dir + "/cgroup.controllers"), controller))
+      return std::string("the ") + controller + " controller is not delegated to " + h->dir;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unenforced_limits(const CgroupLayout& layout) {
+  if (::geteuid() == 0) return std::nullopt;
+  auto problem = layout.delegation_problem();
+  if (!problem) return std::nullopt;
+  return "sandbox limits (memory, processes, CPU) are not enforced: " + *problem +
+         ". Run cove in a cgroup delegated to your user, e.g. `systemd-run --user --scope -p "
+         "Delegate=yes cove ...`, or as root (docs/sandbox.md, Rootless)";
 }
 
 CgroupLayout CgroupLayout::discover() {

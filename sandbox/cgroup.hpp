@@ -25,9 +25,18 @@ struct CgroupLayout {
 
   // The layout of the calling process.
   static CgroupLayout discover();
+  // Why an unprivileged process cannot make sandbox cgroups here, or nullopt when it can:
+  // cove's own cgroup must be delegated to its user in every hierarchy (the directory and
+  // its cgroup.procs writable; on cgroup v2 also memory, pids and cpu available in it).
+  std::optional<std::string> delegation_problem() const;
   // The layout described by /proc/self/cgroup and /proc/self/mountinfo texts.
   static CgroupLayout parse(std::string_view proc_self_cgroup, std::string_view mountinfo);
 };
+
+// Why sandboxes started by this process run without cgroup limits, as one line that says
+// how to get them, or nullopt when they have them. Host root always has them (a cgroup
+// failure is then an error); anyone else only inside a delegated cgroup.
+std::optional<std::string> unenforced_limits(const CgroupLayout& layout);
 
 // One sandbox's cgroups. Move-only; the destructor removes the directories.
 class Cgroup {

@@ -160,8 +160,10 @@ std::vector<MountOp> build_mount_plan(const SandboxSpec& spec, const HostView& h
     }
   }
   for (const auto& b : binds)
-    plan.push_back({MountKind::kBind, kBindFlags | (b.read_only ? wire::kReadOnly : 0u), 0,
-                    b.source, b.target, ""});
+    plan.push_back({MountKind::kBind,
+                    kBindFlags | (b.read_only ? wire::kReadOnly : 0u) |
+                        (b.owned_by_caller ? wire::kOwnedByCaller : 0u),
+                    0, b.source, b.target, ""});
   return plan;
 }
 

@@ -47,7 +47,8 @@ enum MountFlag : uint32_t {
   kNoSuid = 1u << 1,
   kNoDev = 1u << 2,
   kNoExec = 1u << 3,
-  kSourceInRoot = 1u << 4,  // kBind: source is a path inside the new root, not on the host
+  kSourceInRoot = 1u << 4,   // kBind: source is a path inside the new root, not on the host
+  kOwnedByCaller = 1u << 5,  // kBind: id-mapped so the supervisor's files are the sandbox user's
 };
 
 struct MountOp {
@@ -71,7 +72,10 @@ struct Setup {
   uint32_t init_uid = 0;  // init's own ids inside: 0 when the supervisor is root
   uint32_t init_gid = 0;
   uint32_t clear_groups = 1;  // setgroups() is allowed in the namespace: drop host groups
-  uint32_t uid = 0;           // the sandbox user commands run as (inside ids)
+  // Init captures the host bind sources itself (an unprivileged supervisor may not clone
+  // mounts of the host's mount namespace); otherwise they arrive with this message.
+  uint32_t init_captures_sources = 0;
+  uint32_t uid = 0;  // the sandbox user commands run as (inside ids)
   uint32_t gid = 0;
   std::vector<MountOp> mounts;
   std::vector<Rlimit> rlimits;
@@ -178,6 +182,7 @@ class Reader {
 inline std::string encode(const Setup& s) {
   Writer w(Type::kSetup);
   w.str(s.hostname).u32(s.init_uid).u32(s.init_gid).u32(s.clear_groups);
+  w.u32(s.init_captures_sources);
   w.u32(s.uid).u32(s.gid).u32(static_cast<uint32_t>(s.mounts.size()));
   for (const auto& m : s.mounts)
     w.u32(static_cast<uint32_t>(m.kind))
@@ -199,6 +204,7 @@ inline bool decode(Reader& r, Setup& s) {
   s.init_uid = r.u32();
   s.init_gid = r.u32();
   s.clear_groups = r.u32();
+  s.init_captures_sources = r.u32();
   s.uid = r.u32();
   s.gid = r.u32();
   uint32_t n = r.u32();

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,7 @@ wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
   s.init_uid = ids.init_uid;
   s.init_gid = ids.init_gid;
   s.clear_groups = ids.deny_setgroups ? 0 : 1;
+  s.init_captures_sources = ids.privileged ? 0 : 1;
   s.uid = spec.identity.user;
   s.gid = spec.identity.user;
   s.mounts = build_mount_plan(spec, HostView::real());
@@ -88,20 +90,32 @@ wire::Setup setup_for(const SandboxSpec& spec, const IdMapping& ids) {
   return s;
 }
 
-// Captures every host bind source as a detached mount with its flags set. The supervisor
-// does this rather than init: init is an unprivileged user on the host and cannot reach
-// sources below directories such as a 0700 home.
-std::vector<UniqueFd> capture_bind_sources(const std::vector<wire::MountOp>& plan) {
+// Captures every host bind source as a detached mount with its flags set. A privileged
+// supervisor does this rather than init: init is an unprivileged user on the host and cannot
+// reach sources below directories such as a 0700 home. An unprivileged supervisor cannot
+// (cloning a mount needs CAP_SYS_ADMIN over the host's mount namespace); its init, which is
+// the same host user, captures them inside its own mount namespace instead.
+std::vector<UniqueFd> capture_bind_sources(const wire::Setup& setup, const Identity& id) {
   std::vector<UniqueFd> out;
-  for (const auto& op : plan) {
+  if (setup.init_captures_sources) return out;  // rootless: the caller is the sandbox user
+  UniqueFd idmap;  // made on first use, shared by every bind owned by the caller
+  for (const auto& op : setup.mounts) {
     if (!binds_host_path(op)) continue;
-    UniqueFd fd(::open_tree(AT_FDCWD, op.source.c_str(),
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (!fd) throw_errno("mount", "bind source " + op.source, errno);
-    mount_attr attr{};
-    attr.attr_set = mount_attrs(op.flags);
-    if (::mount_setattr(fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-      throw_errno("mount", "set flags of bind " + op.source, errno);
+    // Only a source that is the caller's own: one already given to the sandbox user's host
+    // uid (docs/sandbox.md, Writable checkouts) stays as it is.
+    struct stat st;
+    const bool mapped = (op.flags & wire::kOwnedByCaller) && ::stat(op.source.c_str(), &st) == 0 &&
+                        st.st_uid == ::geteuid();
+    if (mapped && !idmap) idmap = idmap_userns(::geteuid(), ::getegid(), sandbox_user_on_host(id));
+    const char* failed = "";
+    UniqueFd fd = capture_bind_source(op, failed, mapped ? idmap.get() : -1);
+    if (!fd && mapped && errno == EINVAL)
+      throw SandboxError("mount", "bind " + op.source +
+                                      ": its filesystem cannot be id-mapped (Linux 5.12+ with "
+                                      "ext4, xfs or btrfs; tmpfs from 6.3), so the caller's "
+                                      "files cannot be the sandbox user's: chown it to uid " +
+                                      std::to_string(sandbox_user_on_host(id).uid) + " instead");
+    if (!fd) throw_errno("mount", failed + op.source, errno);
     out.push_back(std::move(fd));
   }
   return out;
@@ -144,7 +158,7 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   IdMapping ids = plan_id_mapping(spec.identity, ::geteuid(), ::getegid());  // who it is
   wire::Setup plan = setup_for(spec, ids);  // root fs, rlimits, seccomp
   const std::string setup = wire::encode(plan);
-  std::vector<UniqueFd> sources = capture_bind_sources(plan.mounts);
+  std::vector<UniqueFd> sources = capture_bind_sources(plan, spec.identity);
   auto [ours, theirs] = control_channel();
   sb->control_ = std::move(ours);
   sb->init_pid_ = start_init(theirs.get());  // user, mount, pid, net, ipc, uts ns
@@ -156,8 +170,12 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxSpec& requested) {
   sb->send(setup, source_fds.data(), source_fds.size());  // init builds the rest inside
   sources.clear();
   try {
-    sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
-    sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
+    if (auto why = unenforced_limits(cgroup_layout())) {
+      sb->limits_warning_ = *why;  // rootless without a delegated cgroup: said, not hidden
+    } else {
+      sb->cgroup_.emplace(Cgroup::create(cgroup_layout(), spec.name, spec.limits));  // limits
+      sb->cgroup_->attach(sb->init_pid_);  // before init enters its cgroup namespace
+    }
     sb->send(wire::Writer(wire::Type::kCgroupsJoined).bytes(), nullptr, 0);
   } catch (const SandboxError&) {
     // If init failed meanwhile, its own report is the better reason (and explains why

@@ -59,7 +59,12 @@ class Sandbox {
 
   const SandboxSpec& spec() const { return spec_; }
   pid_t init_pid() const { return init_pid_; }
-  const Cgroup& cgroup() const { return *cgroup_; }
+  // The sandbox's cgroups; nullptr when it runs without them (limits_warning() says why).
+  const Cgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
+  // Empty when the memory, pids and CPU limits hold; otherwise one line saying that they do
+  // not, why, and how to get them (a rootless cove outside a delegated cgroup). The caller
+  // shows it: cove never drops limits silently.
+  const std::string& limits_warning() const { return limits_warning_; }
 
  private:
   struct Pending {
@@ -80,6 +85,7 @@ class Sandbox {
 
   SandboxSpec spec_;
   std::optional<Cgroup> cgroup_;
+  std::string limits_warning_;
   UniqueFd control_;
   pid_t init_pid_ = -1;
 

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,6 +67,21 @@ std::vector<Rule> make_default_policy() {
   for (uint64_t family : {AF_NETLINK, AF_PACKET, AF_VSOCK})
     rules.push_back(
         {"socket", EAFNOSUPPORT, masked(0, 0xffffffffu, family), "kernel and raw sockets"});
+  // No setuid or setgid files: what the sandbox user makes in a bind belongs on the host to
+  // the caller (rootless, or an id-mapped --bind: host root), and a setuid file there would
+  // hand the caller's identity to any host user who runs it. The chmod family is what
+  // matters: the kernel clears both bits when an unprivileged writer writes or truncates a
+  // file, so a file created with them (openat2 passes its mode in memory, out of reach; the
+  // file tools need openat2) stays empty or loses them. mkdir ignores them.
+  struct ModeArg {
+    std::string_view syscall;
+    unsigned index;
+  };
+  for (auto [name, index] : {ModeArg{"chmod", 1}, ModeArg{"fchmod", 1}, ModeArg{"fchmodat", 2},
+                             ModeArg{"fchmodat2", 2}, ModeArg{"open", 2}, ModeArg{"openat", 3},
+                             ModeArg{"creat", 1}, ModeArg{"mknod", 1}, ModeArg{"mknodat", 2}})
+    for (uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}})
+      rules.push_back({name, EPERM, flag_set(index, bit), "setuid and setgid files"});
   rules.push_back({"personality", EPERM, ArgMatch{0, ArgMatch::Op::kNotEq, 0, 0xffffffffu},
                    "only querying the personality is allowed"});
   return rules;

@@ -13,6 +13,12 @@ struct Bind {
   std::string source;  // absolute host path (file or directory)
   std::string target;  // absolute path inside the sandbox, e.g. /workspace/repo
   bool read_only = false;
+  // The caller's own files are the sandbox user's, as bwrap and docker users expect: files
+  // owned by the supervisor's ids appear as the sandbox user's, and what the sandbox user
+  // makes there belongs to the supervisor's ids on the host. Rootless this holds for every
+  // bind (the caller is the sandbox user); host root gets it through an id-mapped mount when
+  // the source is its own (one already chowned to the sandbox user's host uid stays so).
+  bool owned_by_caller = false;
 };
 
 // Resource limits, enforced with cgroups (memory, pids, cpu), tmpfs sizes and rlimits.
@@ -24,19 +30,17 @@ struct Limits {
   uint32_t open_files = 4096;         // RLIMIT_NOFILE
 };
 
-// Who the sandbox is. Inside ids [0, count) map to host ids [host_base, host_base + count);
-// commands run as `user` inside, i.e. host uid host_base + user. host_base is never 0, so
-// nothing in a sandbox ever acts as host root. Checkouts a sandbox writes must be owned by
-// host_uid() / host_gid().
+// Who the sandbox is. Started by host root, inside ids [0, count) map to host ids
+// [host_base, host_base + count) and commands run as `user` inside, i.e. host uid
+// host_base + user; host_base is never 0, so nothing in a sandbox ever acts as host root.
+// Started by anyone else (rootless), only `user` is mapped, onto the supervisor's own ids.
+// Checkouts a sandbox writes must be owned by sandbox_user_on_host() (id_map.hpp).
 struct Identity {
   uint32_t host_base = 1'000'000;
   uint32_t count = 65536;
   uint32_t user = 1000;
   std::string user_name = "cove";
   std::string home = "/tmp";
-
-  uint32_t host_uid() const { return host_base + user; }
-  uint32_t host_gid() const { return host_base + user; }
 };
 
 struct SandboxSpec {

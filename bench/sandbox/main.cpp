@@ -23,6 +23,7 @@
 
 #include "bench/sandbox/host.hpp"
 #include "bench/sandbox/stats.hpp"
+#include "sandbox/id_map.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace sb = cove::sandbox;
@@ -533,7 +534,7 @@ int main(int argc, char** argv) {
                                   : first_line_of(tools.bwrap + " --version").c_str(),
               plan.rounds, plan.idle < 50 ? " (--quick)" : "");
   try {
-    Workspace ws(sb::SandboxSpec{}.identity.host_uid());
+    Workspace ws(sb::sandbox_user_on_host(sb::SandboxSpec{}.identity).uid);
     std::printf("workspace %s bound at %s; load average %s\n", ws.path().c_str(), kWorkspace,
                 first_line_of("cut -d' ' -f1-3 /proc/loadavg").c_str());
     Bench bench(plan, tools, ws);

@@ -48,7 +48,9 @@ struct Options {
 
 void add_options(CLI::App* cmd, Options& o) {
   // Repeatable options take one value per occurrence, so they never swallow the command.
-  cmd->add_option("--bind", o.binds, "Bind SRC into the sandbox at DST (SRC:DST[:ro])")
+  cmd->add_option("--bind", o.binds,
+                  "Bind SRC into the sandbox at DST (SRC:DST[:ro]); your files there are the "
+                  "sandbox user's")
       ->type_name("SRC:DST[:ro]")
       ->allow_extra_args(false);
   cmd->add_option("--memory", o.memory, "Memory limit, swap excluded (default 2G)")
@@ -85,7 +87,9 @@ sb::Bind parse_bind(const std::string& spec) {
   char resolved[PATH_MAX];
   if (!::realpath(src.c_str(), resolved))
     usage_error("--bind " + spec + ": " + src + ": " + std::strerror(errno));
-  return sb::Bind{resolved, dst, mode == "ro"};
+  // Your own files are writable inside, as with bwrap and docker (an id-mapped mount when
+  // cove runs as root; rootless, you are the sandbox user anyway).
+  return sb::Bind{resolved, dst, mode == "ro", /*owned_by_caller=*/true};
 }
 
 sb::SandboxSpec make_spec(const Options& o) {
@@ -209,7 +213,10 @@ class SignalForwarder {
 
 std::unique_ptr<sb::Sandbox> start_or_report(const sb::SandboxSpec& spec) {
   try {
-    return sb::Sandbox::start(spec);
+    auto box = sb::Sandbox::start(spec);
+    if (!box->limits_warning().empty())
+      std::fprintf(stderr, "cove: warning: %s\n", box->limits_warning().c_str());
+    return box;
   } catch (const sb::SandboxError& e) {
     std::fprintf(stderr, "cove: sandbox: %s\n", e.what());
     return nullptr;

@@ -17,6 +17,7 @@
 #include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/size.hpp"
 #include "runtime/models/config.hpp"
+#include "sandbox/cgroup.hpp"
 
 namespace cove::cli {
 
@@ -155,6 +156,9 @@ int serve(const ServeArgs& args) {
     std::cout << "cove serve: " << server.recovered_sessions()
               << " session(s) were running when cove stopped; they are idle now\n";
   std::cout << "cove serve: listening on http://" << host << ":" << server.port() << std::endl;
+  // Rootless outside a delegated cgroup, sessions run without memory, pids and CPU limits.
+  if (auto why = sandbox::unenforced_limits(sandbox::CgroupLayout::discover()))
+    std::cerr << "cove serve: warning: " << *why << std::endl;
   server.run();
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "runtime/sessions/id_slot.hpp"
 #include "runtime/sessions/owned_dir.hpp"
 #include "runtime/sessions/session_error.hpp"
+#include "sandbox/id_map.hpp"
 
 namespace cove::sessions {
 
@@ -150,8 +151,8 @@ sandbox::SandboxSpec SessionEnvironment::sandbox_spec() {
 // The session's /workspace, made for the sandbox user and bound into `spec`; returns it open.
 UniqueFd SessionEnvironment::bind_workspace(sandbox::SandboxSpec& spec) {
   fs::path session_dir = shared_.config.home / "sessions" / session_id_;
-  UniqueFd workspace =
-      open_workspace(session_dir, spec.identity.host_uid(), spec.identity.host_gid());
+  auto owner = sandbox::sandbox_user_on_host(spec.identity);
+  UniqueFd workspace = open_workspace(session_dir, owner.uid, owner.gid);
   spec.binds.push_back({(session_dir / "workspace").string(), "/workspace", false});
   return workspace;
 }
@@ -220,7 +221,8 @@ void SessionEnvironment::mount_repository(const domain::Resource& r, Checkout c,
     req.repo.commit = repo.checkout->ref;
   if (auto token = shared_.log.store().secret(r.id)) req.repo.token = *token;
   req.mount_path = r.mount_path;
-  req.owner = {spec.identity.host_uid(), spec.identity.host_gid()};
+  auto owner = sandbox::sandbox_user_on_host(spec.identity);
+  req.owner = {owner.uid, owner.gid};
   step("repository", repo.url, [&] {
     // A checkout under this id can only be a leftover of a daemon that died (this
     // session's last environment released its own): start afresh, as after a clean restart.

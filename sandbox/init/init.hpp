@@ -28,6 +28,9 @@ struct Failure {
 // host_sources: the captured host bind sources, one per host bind of the plan, in order
 // (init owns them from here on).
 void build_root(const std::vector<wire::MountOp>& plan, std::vector<int> host_sources);
+// Captures the plan's host bind sources from inside the sandbox's mount namespace, for an
+// unprivileged supervisor (Setup::init_captures_sources); init is then the same host user.
+std::vector<int> capture_host_sources(const std::vector<wire::MountOp>& plan);
 
 // net.cpp: brings up "lo", the only interface of the sandbox's network namespace.
 void bring_up_loopback();

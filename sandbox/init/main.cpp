@@ -32,7 +32,8 @@ void contain(int sock, const w::Setup& s, const std::vector<int>& sources) {
   if (::sethostname(s.hostname.data(), s.hostname.size()) != 0) fail("uts: sethostname", errno);
   disable_nested_user_namespaces();  // the sysctl is this user namespace's own; before the
                                      // root, where /proc/sys is mounted read-only
-  build_root(s.mounts, sources);
+  // Before the new root covers anything (it is attached over /tmp): sources may lie there.
+  build_root(s.mounts, s.init_captures_sources ? capture_host_sources(s.mounts) : sources);
   bring_up_loopback();
   // Commands must not be able to inspect or signal their init.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail("prctl(PR_SET_DUMPABLE)", errno);

@@ -172,6 +172,18 @@ void apply(int root, const MountOp& op, UniqueFd& source) {
 
 }  // namespace
 
+std::vector<int> capture_host_sources(const std::vector<MountOp>& plan) {
+  std::vector<int> sources;
+  for (const auto& op : plan) {
+    if (!binds_host_path(op)) continue;
+    const char* failed = "";
+    UniqueFd fd = capture_bind_source(op, failed);
+    if (!fd) fail(std::string("mount: ") + failed + op.source, errno);
+    sources.push_back(fd.release());
+  }
+  return sources;
+}
+
 void build_root(const std::vector<MountOp>& plan, std::vector<int> host_sources) {
   ::umask(0);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)

@@ -1,4 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include "sandbox/cgroup.hpp"
 
@@ -56,4 +62,44 @@ TEST(CgroupLayout, NothingMountedMeansNoControllers) {
   auto l = sb::CgroupLayout::parse("0::/\n", "");
   EXPECT_FALSE(l.memory || l.pids || l.cpu);
   EXPECT_THROW(sb::Cgroup::create(l, "x", {}), std::exception);
+}
+
+// Rootless, cove makes cgroups only in one delegated to its user: its own cgroup and its
+// cgroup.procs writable, and on cgroup v2 the three controllers available there. The reason
+// names what is missing, so the warning can say it.
+TEST(CgroupLayout, DelegationNamesWhatIsMissing) {
+  char tmpl[] = "/tmp/cove-cgroup-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  sb::CgroupLayout l;
+  l.memory = l.pids = l.cpu = sb::CgroupLayout::Hierarchy{dir + "/missing", true};
+  auto missing = l.delegation_problem();
+  ASSERT_TRUE(missing);
+  EXPECT_NE(missing->find(dir + "/missing is not writable"), std::string::npos) << *missing;
+
+  auto write = [](const std::string& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr) << path;
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  write(dir + "/cgroup.procs", "");
+  write(dir + "/cgroup.controllers", "cpuset memory pids\n");
+  l.memory = l.pids = l.cpu = sb::CgroupLayout::Hierarchy{dir, true};
+  if (::geteuid() != 0) {  // root may write anything; the controllers are checked below
+    ::chmod((dir + "/cgroup.procs").c_str(), 0444);
+    auto procs = l.delegation_problem();
+    ASSERT_TRUE(procs);
+    EXPECT_NE(procs->find(dir + "/cgroup.procs is not writable"), std::string::npos) << *procs;
+    ::chmod((dir + "/cgroup.procs").c_str(), 0644);
+  }
+  auto cpu = l.delegation_problem();
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(*cpu, "the cpu controller is not delegated to " + dir);
+  write(dir + "/cgroup.controllers", "cpuset cpu io memory pids\n");
+  EXPECT_EQ(l.delegation_problem(), std::nullopt);
+  // v1: no controllers file; a writable directory is enough.
+  l.memory = l.pids = l.cpu = sb::CgroupLayout::Hierarchy{dir, false};
+  EXPECT_EQ(l.delegation_problem(), std::nullopt);
+  std::filesystem::remove_all(dir);
 }

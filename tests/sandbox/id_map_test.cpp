@@ -15,7 +15,10 @@ TEST(IdMap, RootSupervisorMapsTheWholeRangeAwayFromHostRoot) {
   EXPECT_EQ(m.gid_map, "0 200000 65536\n");
   EXPECT_FALSE(m.deny_setgroups);
   EXPECT_EQ(m.init_uid, 0u);
-  EXPECT_EQ(id.host_uid(), 201000u);
+  EXPECT_TRUE(m.privileged);
+  auto owner = sb::sandbox_user_on_host(id, 0, 0);
+  EXPECT_EQ(owner.uid, 201000u);
+  EXPECT_EQ(owner.gid, 201000u);
 }
 
 TEST(IdMap, NeverMapsOntoHostUidZero) {
@@ -41,4 +44,10 @@ TEST(IdMap, UnprivilegedSupervisorMapsOnlyItselfToTheSandboxUser) {
   EXPECT_EQ(m.gid_map, "1000 1600 1\n");
   EXPECT_TRUE(m.deny_setgroups);
   EXPECT_EQ(m.init_uid, 1000u);
+  EXPECT_FALSE(m.privileged);
+  // What the sandbox user writes belongs to the supervisor's own ids, and a checkout the
+  // supervisor owns is already the sandbox user's: nothing to chown.
+  auto owner = sb::sandbox_user_on_host(id, 1500, 1600);
+  EXPECT_EQ(owner.uid, 1500u);
+  EXPECT_EQ(owner.gid, 1600u);
 }

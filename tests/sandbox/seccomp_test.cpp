@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timex.h>
@@ -159,6 +160,25 @@ std::vector<Probe> probes() {
                     CLONE_NEWUTS, CLONE_NEWCGROUP})
     p.push_back({"clone", [flag] { return sys(SYS_clone, flag | CLONE_THREAD, 0, 0, 0, 0); },
                  [] { return sys(SYS_clone, CLONE_THREAD, 0, 0, 0, 0); }});
+  // Setuid and setgid bits; the path is missing and the fd bad, so a call the filter let
+  // through fails in the kernel with ENOENT or EBADF, never EPERM.
+  for (long bit : {S_ISUID, S_ISGID}) {
+    auto mode_probe = [&](const char* name, std::function<long(long)> call) {
+      p.push_back({name, [call, bit] { return call(0755 | bit); }, [call] { return call(0755); }});
+    };
+    mode_probe("chmod", [=](long m) { return sys(SYS_chmod, path(), m); });
+    mode_probe("fchmod", [](long m) { return sys(SYS_fchmod, -1, m); });
+    mode_probe("fchmodat", [=](long m) { return sys(SYS_fchmodat, AT_FDCWD, path(), m); });
+    mode_probe("fchmodat2",
+               [=](long m) { return sys(452 /* fchmodat2 */, AT_FDCWD, path(), m, 0); });
+    mode_probe("open", [=](long m) { return sys(SYS_open, path(), O_WRONLY | O_CREAT, m); });
+    mode_probe("openat",
+               [=](long m) { return sys(SYS_openat, AT_FDCWD, path(), O_WRONLY | O_CREAT, m); });
+    mode_probe("creat", [=](long m) { return sys(SYS_creat, path(), m); });
+    mode_probe("mknod", [=](long m) { return sys(SYS_mknod, path(), S_IFREG | m, 0); });
+    mode_probe("mknodat",
+               [=](long m) { return sys(SYS_mknodat, AT_FDCWD, path(), S_IFREG | m, 0); });
+  }
   for (long family : {AF_NETLINK, AF_PACKET, AF_VSOCK})
     p.push_back({"socket", [family] { return sys(SYS_socket, family, SOCK_DGRAM, 0); },
                  [] { return sys(SYS_socket, AF_INET, SOCK_DGRAM, 0); }});

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "sandbox/id_map.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/sandbox_harness.hpp"
 
@@ -33,7 +34,7 @@ struct Cli {
 };
 Cli cove_cli(const std::vector<std::string>& args, const std::string& input = "") {
   cove::test::TempDir tmp;
-  std::string cmd = std::string(COVE_BINARY);
+  std::string cmd = cove::test::cove_binary();
   for (const auto& a : args)
     cmd += " '" + a + "'";
   std::string in = tmp.path().string() + "/in", out = tmp.path().string() + "/out",
@@ -74,7 +75,7 @@ TEST_F(Work, GitInTheBoundCheckoutOwnedByTheSandboxUser) {
   // On the host, the files belong to the sandbox user's host uid, never to root.
   struct stat st;
   ASSERT_EQ(::stat((ws_.path().string() + "/README").c_str(), &st), 0);
-  EXPECT_EQ(st.st_uid, box_->spec().identity.host_uid());
+  EXPECT_EQ(st.st_uid, sb::sandbox_user_on_host(box_->spec().identity).uid);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
@@ -172,7 +173,8 @@ TEST(SandboxSetup, CgroupsAreRemovedWithTheSandbox) {
   std::vector<std::string> dirs;
   {
     auto box = sb::Sandbox::start(cove::test::probe_spec(""));
-    dirs = box->cgroup().dirs();
+    COVE_REQUIRE_CGROUPS(*box);
+    dirs = box->cgroup()->dirs();
     ASSERT_EQ(dirs.size(), 3u);
     for (const auto& d : dirs)
       EXPECT_EQ(::access(d.c_str(), F_OK), 0) << d;
@@ -202,13 +204,14 @@ TEST(SandboxSetup, LeftoverEmptyCgroupsOfTheSameNameAreReplaced) {
   auto& dirs = cleanup.dirs;
   {
     auto box = sb::Sandbox::start(spec);
-    dirs = box->cgroup().dirs();
+    COVE_REQUIRE_CGROUPS(*box);
+    dirs = box->cgroup()->dirs();
   }
   for (const auto& d : dirs)
     ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;  // what the killed daemon left
   {
     auto box = sb::Sandbox::start(spec);
-    EXPECT_EQ(box->cgroup().dirs(), dirs);
+    EXPECT_EQ(box->cgroup()->dirs(), dirs);
     EXPECT_EQ(sh(*box, "echo ok").out, "ok\n");
   }
   for (const auto& d : dirs)
@@ -223,7 +226,8 @@ TEST(SandboxSetup, ALeftoverCgroupWithProcessesFailsWithOneLine) {
   auto& dirs = cleanup.dirs;
   {
     auto box = sb::Sandbox::start(spec);
-    dirs = box->cgroup().dirs();
+    COVE_REQUIRE_CGROUPS(*box);
+    dirs = box->cgroup()->dirs();
   }
   for (const auto& d : dirs)
     ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
@@ -246,6 +250,29 @@ TEST(SandboxSetup, ALeftoverCgroupWithProcessesFailsWithOneLine) {
   EXPECT_EQ(::kill(child, 0), 0);  // not killed
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
+}
+
+// The README's `cove sandbox shell --bind "$PWD:/workspace/repo"`: the caller's own checkout
+// is the sandbox user's inside and writable, and what the sandbox makes there stays the
+// caller's on the host (docker and bwrap users expect it). As root, an id-mapped mount;
+// rootless, the caller is the sandbox user. Setuid bits cannot be set there: on the host the
+// file would be the caller's (root's) setuid program.
+TEST(CoveCli, BindsGiveTheCallersOwnFilesToTheSandboxUser) {
+  cove::test::TempDir dir;
+  std::ofstream(dir.path().string() + "/mine") << "mine\n";
+  Cli c = cove_cli({"sandbox", "run", "--bind", dir.path().string() + ":/workspace/repo", "--",
+                    "sh", "-c",
+                    "stat -c %u:%g /workspace/repo/mine; echo new > /workspace/repo/new && "
+                    "echo more >> /workspace/repo/mine && echo written; "
+                    "chmod u+s /workspace/repo/new || echo no-setuid"});
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.out, "1000:1000\nwritten\nno-setuid\n") << c.err;
+  struct stat st;
+  ASSERT_EQ(::stat((dir.path().string() + "/new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(st.st_gid, ::getegid());
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(cove::test::slurp(dir.path().string() + "/mine"), "mine\nmore\n");
 }
 
 TEST(CoveCli, RunPassesStdioAndExitCodes) {
@@ -287,7 +314,7 @@ TEST(CoveCli, BadInputExitsNonZeroWithAClearLine) {
 
 TEST(CoveCli, ShellGetsATerminalOfTheSandboxsOwn) {
   // script(1) gives cove a terminal, as a user's would be.
-  std::string inner = std::string(COVE_BINARY) + " sandbox shell -- /bin/sh -c 'tty; exit 3'";
+  std::string inner = cove::test::cove_binary() + " sandbox shell -- /bin/sh -c 'tty; exit 3'";
   Cli o = [&] {
     cove::test::TempDir tmp;
     std::string out = tmp.path().string() + "/out";

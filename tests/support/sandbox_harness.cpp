@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "sandbox/id_map.hpp"
+
 namespace cove::test {
 
 Output run(sandbox::Sandbox& box, const std::vector<std::string>& argv, RunOptions opts) {
@@ -79,9 +81,26 @@ Output sh(sandbox::Sandbox& box, const std::string& script, RunOptions opts) {
   return run(box, {"/bin/bash", "-c", script}, std::move(opts));
 }
 
+namespace {
+
+std::string built_or_staged(const char* built, const char* name) {
+  const char* dir = std::getenv("COVE_TEST_BIN_DIR");
+  return dir && *dir ? std::string(dir) + "/" + name : std::string(built);
+}
+
+}  // namespace
+
+std::string cove_binary() {
+  return built_or_staged(COVE_BINARY, "cove");
+}
+
+std::string probe_binary() {
+  return built_or_staged(COVE_PROBE_PATH, "cove-probe");
+}
+
 sandbox::SandboxSpec probe_spec(const std::string& workspace) {
   sandbox::SandboxSpec spec;
-  spec.binds.push_back({COVE_PROBE_PATH, kProbe, true});
+  spec.binds.push_back({probe_binary(), kProbe, true});
   if (!workspace.empty()) {
     give_to_sandbox_user(workspace, spec);
     spec.binds.push_back({workspace, kWorkspace, false});
@@ -90,13 +109,53 @@ sandbox::SandboxSpec probe_spec(const std::string& workspace) {
 }
 
 void give_to_sandbox_user(const std::string& dir, const sandbox::SandboxSpec& spec) {
-  if (::chown(dir.c_str(), spec.identity.host_uid(), spec.identity.host_gid()) != 0)
+  auto owner = sandbox::sandbox_user_on_host(spec.identity);
+  if (::chown(dir.c_str(), owner.uid, owner.gid) != 0)
     throw std::runtime_error("chown " + dir + " failed");
 }
 
+namespace {
+
+// The host pid's parent, or 0 when it is gone.
+pid_t parent_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  size_t close = line.rfind(')');  // the command name may contain spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::string state;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+// init and its descendants: what the sandbox's pid namespace holds.
+std::set<pid_t> descendants_of(pid_t init) {
+  std::map<pid_t, pid_t> parents;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = static_cast<pid_t>(std::strtol(entry.path().filename().c_str(), nullptr, 10));
+    if (pid > 0) parents[pid] = parent_of(pid);
+  }
+  std::set<pid_t> found = {init};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (auto [pid, ppid] : parents)
+      if (found.count(ppid) && found.insert(pid).second) grew = true;
+  }
+  return found;
+}
+
+}  // namespace
+
 std::vector<pid_t> host_pids(const sandbox::Sandbox& box) {
+  // Without cgroups (rootless, none delegated), the pid namespace's tree is the sandbox.
+  if (!box.cgroup()) {
+    auto pids = descendants_of(box.init_pid());
+    return {pids.begin(), pids.end()};
+  }
   std::set<pid_t> pids;
-  for (const auto& dir : box.cgroup().dirs()) {
+  for (const auto& dir : box.cgroup()->dirs()) {
     std::ifstream procs(dir + "/cgroup.procs");
     for (pid_t pid; procs >> pid;)
       pids.insert(pid);

@@ -36,6 +36,11 @@ Output run(sandbox::Sandbox& box, const std::vector<std::string>& argv, RunOptio
 // Shorthand for `bash -c script`.
 Output sh(sandbox::Sandbox& box, const std::string& script, RunOptions opts = {});
 
+// The cove binary and the probe binary of this build, or of $COVE_TEST_BIN_DIR when it is
+// set: the rootless run (tests/sandbox/rootless.sh) copies them where its user can read.
+std::string cove_binary();
+std::string probe_binary();
+
 // Where escape_test binds the probe binary inside the sandbox.
 inline constexpr const char* kProbe = "/opt/cove/probe";
 inline constexpr const char* kWorkspace = "/workspace/repo";
@@ -46,7 +51,12 @@ sandbox::SandboxSpec probe_spec(const std::string& workspace);
 // Makes `dir` owned by the sandbox user of `spec`.
 void give_to_sandbox_user(const std::string& dir, const sandbox::SandboxSpec& spec);
 
-// Every host pid currently in the sandbox's cgroups.
+// Skips the calling test when `box` runs without cgroups: a rootless run outside a delegated
+// cgroup, where the sandbox itself warns that limits do not hold.
+#define COVE_REQUIRE_CGROUPS(box) \
+  if (!(box).cgroup()) GTEST_SKIP() << "no cgroups: " << (box).limits_warning()
+
+// Every host pid currently in the sandbox (its cgroups, or its init's process tree).
 std::vector<pid_t> host_pids(const sandbox::Sandbox& box);
 bool alive(pid_t pid);
 
