@@ -7,6 +7,7 @@
 #include "runtime/domain/event.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/agent_session.hpp"
+#include "runtime/sessions/session_storage.hpp"
 
 namespace cove::sessions {
 
@@ -74,7 +75,7 @@ SessionRunner::~SessionRunner() {
     closing.swap(closing_);
   }
   for (auto& [id, s] : sessions)
-    s->close(false);
+    s->close(false, false);
   for (auto& [id, s] : sessions)
     s->join();
   for (auto& s : closing)
@@ -103,7 +104,40 @@ void SessionRunner::close(const std::string& session_id) {
     sessions_.erase(it);
     closing_.push_back(s);
   }
-  s->close(false);
+  s->close(false, false);
+}
+
+void SessionRunner::remove(const std::string& session_id) {
+  std::shared_ptr<AgentSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) {
+      s = std::move(it->second);
+      sessions_.erase(it);
+      closing_.push_back(s);
+    }
+  }
+  // The session's thread removes the storage once its sandbox is down.
+  if (s)
+    s->close(false, true);
+  else
+    remove_session_storage(*shared_, session_id);
+}
+
+const char* SessionRunner::sandbox_state(const std::string& session_id) {
+  std::shared_ptr<AgentSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) s = it->second;
+  }
+  if (s && s->sandbox_up()) return sandbox_state::kRunning;
+  const auto& home = shared_->config.home;
+  std::error_code ec;
+  if (!home.empty() && std::filesystem::exists(home / "sessions" / session_id / "workspace", ec))
+    return sandbox_state::kStopped;
+  return sandbox_state::kNone;
 }
 
 bool SessionRunner::busy(const std::string& session_id) {
@@ -119,6 +153,7 @@ bool SessionRunner::busy(const std::string& session_id) {
 
 int SessionRunner::recover_after_restart() {
   auto& store = log_.store();
+  sweep_session_storage(*shared_, [&](const std::string& id) { return store.get(id).has_value(); });
   store::ObjectQuery q;
   q.kind = "session";
   q.include_archived = false;

@@ -52,7 +52,17 @@ struct RunnerConfig {
   std::chrono::milliseconds retry_max{30000};
   // A turn that makes more model requests than this ends with a session.error.
   int max_model_requests_per_turn = 200;
+  // A session without events for this long has its sandbox (init, shell, proxies, mounts)
+  // torn down; its next event brings it back with the same workspace. Zero: never.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
 };
+
+// Where a session's sandbox is (the `cove.sandbox` field of the API's session object).
+namespace sandbox_state {
+inline constexpr char kRunning[] = "running";  // up, with its shell
+inline constexpr char kStopped[] = "stopped";  // torn down; the next event brings it back
+inline constexpr char kNone[] = "none";        // never built (or the session was deleted)
+}  // namespace sandbox_state
 
 // An event that was just appended durably, to be handled by the session.
 struct WokenEvent {
@@ -77,12 +87,21 @@ class SessionRunner {
 
   // Queues the events for the session's next turn (user.interrupt acts at once).
   void wake(const std::string& session_id, std::vector<WokenEvent> events);
-  // The session was archived or deleted: stop its work and tear its sandbox down.
+  // The session was archived: stop its work and tear its sandbox down. Its workspace and
+  // checkouts stay on the host.
   void close(const std::string& session_id);
+  // The session was deleted: as close(), then its workspace and checkouts are removed too.
+  void remove(const std::string& session_id);
 
   // Run once at startup, before serving: sessions a previous process left running (it died
-  // mid-turn) come back idle, with a session.error saying why. Returns how many.
+  // mid-turn) come back idle, with a session.error saying why. Returns how many. What
+  // earlier processes left on the host is swept first (sweep_session_storage): mounts and
+  // cgroups of sessions that exist are released for their next sandbox, everything of
+  // deleted sessions is removed.
   int recover_after_restart();
+
+  // A sandbox_state value for the session.
+  const char* sandbox_state(const std::string& session_id);
 
   // True while a turn is in flight or events are queued for the session (for tests).
   bool busy(const std::string& session_id);

@@ -57,6 +57,7 @@ class SandboxSetup final : public SessionSetup {
       : shared_(shared), id_(std::move(session_id)) {}
 
   bool ensure_ready(const domain::Session& session, Toolbox& toolbox, EventWriter& events) override;
+  bool ready() const override { return ready_; }
   ModelClient& model() override { return *model_; }
   ToolRunner& tools() override { return *tools_; }
 
@@ -165,8 +166,9 @@ void SandboxSetup::prepare_environment(const domain::Session& session, EventWrit
   env_ = std::make_unique<SessionEnvironment>(shared_, id_);
   for (const auto& f : env_->prepare(resources, environment, step)) {
     auto b = events.batch();
-    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kRetrying,
-                                   {{"repository_url", f.url}}));
+    json fields = json::object();
+    if (!f.url.empty()) fields["repository_url"] = f.url;
+    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kRetrying, fields));
     events.commit(b);
   }
 }

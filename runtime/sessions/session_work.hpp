@@ -35,6 +35,8 @@ class SessionSetup {
   // session went idle.
   virtual bool ensure_ready(const domain::Session& session, Toolbox& toolbox,
                             EventWriter& events) = 0;
+  // True once ensure_ready() returned true (the environment is up).
+  virtual bool ready() const { return false; }
   // Valid once ensure_ready() returned true.
   virtual ModelClient& model() = 0;
   virtual ToolRunner& tools() = 0;
@@ -52,6 +54,9 @@ class SessionWork {
   // Handles one batch of woken events; `stop` fires on an interrupt or when the session
   // closes.
   void on_events(const std::vector<WokenEvent>& woken, std::stop_token stop);
+
+  // True while the set-up's environment (the sandbox) is up.
+  bool environment_ready() const { return setup_->ready(); }
 
  private:
   struct Confirmation {

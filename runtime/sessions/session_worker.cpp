@@ -1,7 +1,10 @@
 // SessionWorker: a session's own thread and its queue of woken events. The thread takes the
 // queued events as one batch and hands them to the session's work (SessionWork), one batch
 // at a time; a user.interrupt stops the batch in progress at once. Closing stops the work,
-// and the thread tears the environment down (it was built there) before it ends.
+// and the thread tears the environment down (it was built there) before it ends. Idle for
+// RunnerConfig::idle_timeout, the thread drops the work and with it the environment; the
+// next batch makes both again (the history is read back from the log, as after a restart).
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -11,6 +14,7 @@
 
 #include "runtime/sessions/agent_session.hpp"
 #include "runtime/sessions/session_setup.hpp"
+#include "runtime/sessions/session_storage.hpp"
 #include "runtime/sessions/session_work.hpp"
 
 namespace cove::sessions {
@@ -23,7 +27,7 @@ class SessionWorker final : public AgentSession,
   SessionWorker(std::string id, std::shared_ptr<RunnerShared> shared)
       : id_(std::move(id)), shared_(std::move(shared)) {}
 
-  ~SessionWorker() override { close(true); }
+  ~SessionWorker() override { close(true, false); }
 
   void start() {
     thread_ = std::thread([self = shared_from_this()] { self->main(); });
@@ -39,10 +43,11 @@ class SessionWorker final : public AgentSession,
     cv_.notify_all();
   }
 
-  void close(bool wait) override {
+  void close(bool wait, bool remove_storage) override {
     {
       std::lock_guard lock(mu_);
       closing_ = true;
+      if (remove_storage) remove_storage_ = true;
       stop_.request_stop();
       cv_.notify_all();
     }
@@ -64,27 +69,59 @@ class SessionWorker final : public AgentSession,
     return working_ || !queue_.empty();
   }
 
+  bool sandbox_up() override { return sandbox_up_; }
+
  private:
   void main() {
-    // Destroyed on this thread when it ends: the sandbox was built here.
-    SessionWork work(shared_->log, id_, shared_->config, make_session_setup(*shared_, id_),
-                     [this] { return take_interrupts(); });
-    while (auto batch = next_batch()) {
-      work.on_events(batch->events, batch->stop);
+    run_batches();
+    bool remove = false;
+    {
+      std::lock_guard lock(mu_);
+      remove = remove_storage_;
+    }
+    if (remove) remove_session_storage(*shared_, id_);
+  }
+
+  // The work, made for the first batch and again after it was dropped for idleness. It is
+  // destroyed on this thread: the sandbox was built here.
+  void run_batches() {
+    std::unique_ptr<SessionWork> work;
+    while (auto batch = next_batch(work != nullptr)) {
+      if (batch->idle) {
+        work.reset();  // tears the sandbox down; the workspace stays
+        sandbox_up_ = false;
+        continue;
+      }
+      if (!work)
+        work = std::make_unique<SessionWork>(shared_->log, id_, shared_->config,
+                                             make_session_setup(*shared_, id_),
+                                             [this] { return take_interrupts(); });
+      work->on_events(batch->events, batch->stop);
+      sandbox_up_ = work->environment_ready();
       std::lock_guard lock(mu_);
       working_ = false;
     }
+    work.reset();
+    sandbox_up_ = false;
   }
 
   struct Batch {
     std::vector<WokenEvent> events;
     std::stop_token stop;
+    bool idle = false;  // no events for the idle timeout: drop the environment
   };
 
-  // Waits for queued events and takes them all; nothing once the session closes.
-  std::optional<Batch> next_batch() {
+  // Waits for queued events and takes them all; nothing once the session closes. With
+  // `may_idle`, gives up after the idle timeout with an idle batch.
+  std::optional<Batch> next_batch(bool may_idle) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    auto ready = [&] { return closing_ || !queue_.empty(); };
+    auto timeout = shared_->config.idle_timeout;
+    if (may_idle && timeout.count() > 0) {
+      if (!cv_.wait_for(lock, timeout, ready)) return Batch{{}, {}, true};
+    } else {
+      cv_.wait(lock, ready);
+    }
     if (closing_) return std::nullopt;
     Batch batch;
     batch.events.assign(std::make_move_iterator(queue_.begin()),
@@ -120,7 +157,9 @@ class SessionWorker final : public AgentSession,
   std::condition_variable cv_;
   std::deque<WokenEvent> queue_;
   bool closing_ = false;
+  bool remove_storage_ = false;
   bool working_ = false;
+  std::atomic<bool> sandbox_up_ = false;
   std::stop_source stop_;
 };
 
