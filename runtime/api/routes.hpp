@@ -57,6 +57,8 @@ void add_session_routes(std::vector<Route>& routes);
 void add_resource_routes(std::vector<Route>& routes);
 void add_event_routes(std::vector<Route>& routes);
 void add_vault_routes(std::vector<Route>& routes);
+// cove's own, under /cove/v1/: exec and file copies in a session's sandbox (exec.cpp).
+void add_exec_routes(std::vector<Route>& routes);
 
 // A page of a list endpoint: {data, next_page} (+ prev_page when bidirectional).
 json page_json(json data, std::optional<std::string> next_page);

@@ -48,4 +48,7 @@ void add_demo_commands(CLI::App& app, int& exit_code);
 // `cove forge [repo|token …]`: the local GitHub stand-in and its administration.
 void add_forge_commands(CLI::App& app, int& exit_code);
 
+// `cove exec ID -- CMD...` and `cove cp`: a command or a file copy in a session's sandbox.
+void add_exec_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cove::cli::add_run_commands(app, exit_code);
   cove::cli::add_demo_commands(app, exit_code);
   cove::cli::add_forge_commands(app, exit_code);
+  cove::cli::add_exec_commands(app, exit_code);
 
   // CLI11 cannot hand a subcommand everything after "--"; split it off here.
   std::vector<std::string> words(argv + 1, argv + argc);

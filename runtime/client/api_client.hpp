@@ -38,6 +38,11 @@ class ApiClient {
   void stream(const std::string& session_id, const std::function<void()>& after_open,
               const std::function<bool(const json& event)>& on_event);
 
+  // POSTs `body` to an endpoint that answers with an SSE stream (cove's exec and file
+  // copies) and calls on_event with each event's type and JSON data until the stream ends.
+  void post_stream(const std::string& path, const json& body,
+                   const std::function<void(const std::string& type, const json& data)>& on_event);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

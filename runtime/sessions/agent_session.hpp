@@ -13,6 +13,7 @@
 
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/sessions/session_runner.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace cove::sessions {
 
@@ -33,6 +34,15 @@ struct RunnerShared {
   std::unique_ptr<netproxy::ProxyService> proxies_;
 };
 
+// The session's sandbox held up for a command from outside the agent loop (`cove exec`,
+// `cove cp`): no idle teardown while a hold lives.
+struct SandboxHold {
+  sandbox::Sandbox& sandbox;
+  std::vector<std::string> env;  // the shell's environment (no tokens)
+  std::string cwd;               // the session's working directory
+  std::stop_token stop;          // fires when the session closes: end the command at once
+};
+
 class AgentSession {
  public:
   static std::shared_ptr<AgentSession> create(std::string session_id,
@@ -48,6 +58,10 @@ class AgentSession {
   virtual bool busy() = 0;
   // True while the session's sandbox is up (built and not yet torn down for idleness).
   virtual bool sandbox_up() = 0;
+  // Builds the sandbox when it is down (set-up events as for a turn) and holds it up until
+  // the hold is released. Throws std::runtime_error saying why when it cannot be built or
+  // the session closes.
+  virtual std::shared_ptr<SandboxHold> hold_sandbox() = 0;
 };
 
 }  // namespace cove::sessions

@@ -76,10 +76,47 @@ SessionRunner::~SessionRunner() {
   }
   for (auto& [id, s] : sessions)
     s->close(false, false);
+  // Closing fired the holds' stop: the commands end, then the sessions' threads.
+  std::vector<ExecThread> execs;
+  {
+    std::lock_guard lock(mu_);
+    execs.swap(execs_);
+  }
+  for (auto& e : execs)
+    e.thread.join();
   for (auto& [id, s] : sessions)
     s->join();
   for (auto& s : closing)
     s->join();
+}
+
+void SessionRunner::exec(const std::string& session_id, ExecRequest request, ExecOutput output,
+                         std::function<void(const ExecResult&)> done) {
+  auto s = session(session_id);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([s, request = std::move(request), output = std::move(output),
+                 done = std::move(done), finished] {
+    ExecResult result;
+    try {
+      auto hold = s->hold_sandbox();
+      result.status = run_in_sandbox(*hold, request, output);
+      result.ran = true;
+    } catch (const std::exception& e) {
+      result.error = e.what();
+    }
+    done(result);
+    *finished = true;
+  });
+  std::lock_guard lock(mu_);
+  for (auto it = execs_.begin(); it != execs_.end();) {
+    if (*it->done) {
+      it->thread.join();
+      it = execs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  execs_.push_back({std::move(t), finished});
 }
 
 std::shared_ptr<AgentSession> SessionRunner::session(const std::string& session_id) {

@@ -5,17 +5,20 @@
 // session's sandbox and checkouts down.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "runtime/models/config.hpp"
 #include "runtime/netproxy/runtime_target.hpp"
 #include "runtime/sessions/event_log.hpp"
+#include "runtime/sessions/session_exec.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/spec.hpp"
 
@@ -103,6 +106,18 @@ class SessionRunner {
   // A sandbox_state value for the session.
   const char* sandbox_state(const std::string& session_id);
 
+  // Runs a command in the session's own sandbox (session_exec.hpp) on a thread of the
+  // runner's, waking the sandbox when it is down: `output` gets what it prints, then `done`
+  // its exit status, or the reason it could not run (the sandbox could not be built, no
+  // such program). Both are called on that thread. The session must exist.
+  struct ExecResult {
+    bool ran = false;
+    sandbox::ExitStatus status;
+    std::string error;  // when !ran
+  };
+  void exec(const std::string& session_id, ExecRequest request, ExecOutput output,
+            std::function<void(const ExecResult&)> done);
+
   // True while a turn is in flight or events are queued for the session (for tests).
   bool busy(const std::string& session_id);
 
@@ -114,6 +129,11 @@ class SessionRunner {
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<AgentSession>> sessions_;
   std::vector<std::shared_ptr<AgentSession>> closing_;  // torn down in the background
+  struct ExecThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<ExecThread> execs_;  // joined when finished, and by the destructor
 };
 
 }  // namespace cove::sessions

@@ -58,6 +58,8 @@ class SandboxSetup final : public SessionSetup {
 
   bool ensure_ready(const domain::Session& session, Toolbox& toolbox, EventWriter& events) override;
   bool ready() const override { return ready_; }
+  sandbox::Sandbox* sandbox() override { return ready_ ? &env_->sandbox() : nullptr; }
+  std::string workdir() const override { return env_ ? env_->workdir() : "/workspace"; }
   ModelClient& model() override { return *model_; }
   ToolRunner& tools() override { return *tools_; }
 

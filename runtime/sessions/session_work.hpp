@@ -22,6 +22,7 @@
 #include "runtime/sessions/agent_turn.hpp"
 #include "runtime/sessions/session_events.hpp"
 #include "runtime/sessions/session_runner.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace cove::sessions {
 
@@ -37,6 +38,9 @@ class SessionSetup {
                             EventWriter& events) = 0;
   // True once ensure_ready() returned true (the environment is up).
   virtual bool ready() const { return false; }
+  // The sandbox and working directory, once ready (nullptr without a sandbox).
+  virtual sandbox::Sandbox* sandbox() { return nullptr; }
+  virtual std::string workdir() const { return "/workspace"; }
   // Valid once ensure_ready() returned true.
   virtual ModelClient& model() = 0;
   virtual ToolRunner& tools() = 0;
@@ -57,6 +61,10 @@ class SessionWork {
 
   // True while the set-up's environment (the sandbox) is up.
   bool environment_ready() const { return setup_->ready(); }
+  // Builds the environment without a turn (for a command from outside the agent loop);
+  // true when it is up. Failures are reported like a turn's set-up (session.error).
+  bool prepare();
+  SessionSetup& setup() { return *setup_; }
 
  private:
   struct Confirmation {

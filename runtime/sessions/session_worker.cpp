@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "runtime/sessions/agent_session.hpp"
+#include "runtime/sessions/session_environment.hpp"
 #include "runtime/sessions/session_setup.hpp"
 #include "runtime/sessions/session_storage.hpp"
 #include "runtime/sessions/session_work.hpp"
@@ -49,6 +50,7 @@ class SessionWorker final : public AgentSession,
       closing_ = true;
       if (remove_storage) remove_storage_ = true;
       stop_.request_stop();
+      holds_stop_.request_stop();
       cv_.notify_all();
     }
     if (wait) join();
@@ -71,6 +73,30 @@ class SessionWorker final : public AgentSession,
 
   bool sandbox_up() override { return sandbox_up_; }
 
+  std::shared_ptr<SandboxHold> hold_sandbox() override {
+    std::unique_lock lock(mu_);
+    if (closing_) throw std::runtime_error("the session is being closed");
+    ++holds_;  // from here on, no idle teardown
+    if (!access_) {
+      prepare_wanted_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return closing_ || !prepare_wanted_; });
+      if (!access_ || closing_) {
+        --holds_;
+        cv_.notify_all();
+        throw std::runtime_error(closing_ ? "the session is being closed" : prepare_error_);
+      }
+    }
+    auto hold =
+        new SandboxHold{*access_->sandbox, access_->env, access_->cwd, holds_stop_.get_token()};
+    return std::shared_ptr<SandboxHold>(hold, [self = shared_from_this()](SandboxHold* h) {
+      delete h;
+      std::lock_guard lock(self->mu_);
+      --self->holds_;
+      self->cv_.notify_all();
+    });
+  }
+
  private:
   void main() {
     run_batches();
@@ -89,40 +115,80 @@ class SessionWorker final : public AgentSession,
     while (auto batch = next_batch(work != nullptr)) {
       if (batch->idle) {
         work.reset();  // tears the sandbox down; the workspace stays
-        sandbox_up_ = false;
         continue;
       }
       if (!work)
         work = std::make_unique<SessionWork>(shared_->log, id_, shared_->config,
                                              make_session_setup(*shared_, id_),
                                              [this] { return take_interrupts(); });
+      if (batch->prepare) {
+        prepare(*work);
+        continue;
+      }
       work->on_events(batch->events, batch->stop);
-      sandbox_up_ = work->environment_ready();
       std::lock_guard lock(mu_);
+      publish(*work);
       working_ = false;
     }
-    work.reset();
+    // Commands holding the sandbox end first (close() fired their stop): they use it.
+    std::unique_lock lock(mu_);
+    access_.reset();
     sandbox_up_ = false;
+    cv_.wait(lock, [&] { return holds_ == 0; });
+    lock.unlock();
+    work.reset();
+  }
+
+  // Builds the environment for a hold_sandbox() that found it down.
+  void prepare(SessionWork& work) {
+    std::string error = "the session's sandbox could not start (its events say why)";
+    bool ok = false;
+    try {
+      ok = work.prepare();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::lock_guard lock(mu_);
+    publish(work);
+    if (!ok) prepare_error_ = error;
+    prepare_wanted_ = false;
+    cv_.notify_all();
+  }
+
+  // With mu_ held: what hold_sandbox() hands out, from the work's environment.
+  void publish(SessionWork& work) {
+    sandbox_up_ = work.environment_ready();
+    access_.reset();
+    if (auto* sb = work.setup().sandbox())
+      access_ = Access{sb, SessionEnvironment::shell_env(), work.setup().workdir()};
   }
 
   struct Batch {
     std::vector<WokenEvent> events;
     std::stop_token stop;
-    bool idle = false;  // no events for the idle timeout: drop the environment
+    bool idle = false;     // no events for the idle timeout: drop the environment
+    bool prepare = false;  // a hold_sandbox() waits for the environment
   };
 
   // Waits for queued events and takes them all; nothing once the session closes. With
-  // `may_idle`, gives up after the idle timeout with an idle batch.
+  // `may_idle`, gives up after the idle timeout (unless a command holds the sandbox) with
+  // an idle batch.
   std::optional<Batch> next_batch(bool may_idle) {
     std::unique_lock lock(mu_);
-    auto ready = [&] { return closing_ || !queue_.empty(); };
+    auto ready = [&] { return closing_ || !queue_.empty() || prepare_wanted_; };
     auto timeout = shared_->config.idle_timeout;
     if (may_idle && timeout.count() > 0) {
-      if (!cv_.wait_for(lock, timeout, ready)) return Batch{{}, {}, true};
+      while (!cv_.wait_for(lock, timeout, ready)) {
+        if (holds_ > 0) continue;
+        access_.reset();  // under the same lock: no new hold finds it
+        sandbox_up_ = false;
+        return Batch{{}, {}, true, false};
+      }
     } else {
       cv_.wait(lock, ready);
     }
     if (closing_) return std::nullopt;
+    if (queue_.empty()) return Batch{{}, {}, false, true};
     Batch batch;
     batch.events.assign(std::make_move_iterator(queue_.begin()),
                         std::make_move_iterator(queue_.end()));
@@ -160,6 +226,17 @@ class SessionWorker final : public AgentSession,
   bool remove_storage_ = false;
   bool working_ = false;
   std::atomic<bool> sandbox_up_ = false;
+  // hold_sandbox(): the sandbox as handed out, how many holds live, a pending build.
+  struct Access {
+    sandbox::Sandbox* sandbox;
+    std::vector<std::string> env;
+    std::string cwd;
+  };
+  std::optional<Access> access_;
+  int holds_ = 0;
+  bool prepare_wanted_ = false;
+  std::string prepare_error_;
+  std::stop_source holds_stop_;
   std::stop_source stop_;
 };
 
