@@ -2,6 +2,7 @@
 // parameters, query, JSON body) and the shared services (store, event log, session runner).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +27,8 @@ struct Services {
   // Serialises read-modify-write of whole objects (updates with version checks, patches).
   // Event appends and status changes never take it.
   std::mutex update_mu;
+  // The daemon's own description (GET /cove/v1/info), set by the server once it listens.
+  std::function<json()> daemon_info;
 };
 
 struct Call {
@@ -57,6 +60,9 @@ void add_session_routes(std::vector<Route>& routes);
 void add_resource_routes(std::vector<Route>& routes);
 void add_event_routes(std::vector<Route>& routes);
 void add_vault_routes(std::vector<Route>& routes);
+// cove's own routes, under /cove/ (not part of the Managed Agents API): GET /cove/v1/info.
+void add_cove_routes(std::vector<Route>& routes);
+
 // cove's own, under /cove/v1/: exec and file copies in a session's sandbox (exec.cpp).
 void add_exec_routes(std::vector<Route>& routes);
 

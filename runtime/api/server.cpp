@@ -1,7 +1,9 @@
 #include "runtime/api/server.hpp"
 
-#include <iostream>
+#include <chrono>
 
+#include "base/log.hpp"
+#include "runtime/api/daemon_info.hpp"
 #include "runtime/api/routes.hpp"
 #include "runtime/api/unsupported.hpp"
 #include "runtime/domain/field_error.hpp"
@@ -44,6 +46,22 @@ net::ServerResponse json_response(int status, const json& body, const std::strin
   return r;
 }
 
+// "GET /v1/sessions 200 3 ms req_…": the path without its query (which could carry values
+// a client did not mean to log), control characters replaced so a line stays one line. For
+// an event stream, the time it took to open it.
+void log_request(const net::ServerRequest& req, int status, const std::string& request_id,
+                 std::chrono::steady_clock::time_point started) {
+  std::string_view target = req.target;
+  std::string path(target.substr(0, target.find('?')));
+  for (char& c : path)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  log::write(log::Level::info, req.method + " " + path + " " + std::to_string(status) + " " +
+                                   std::to_string(ms) + " ms " + request_id);
+}
+
 net::ServerResponse error_response(const ApiError& e, const std::string& request_id) {
   json error = {{"type", e.type}, {"message", e.what()}};
   if (!e.error_code.empty()) error["details"] = {{"error_code", e.error_code}};
@@ -72,7 +90,7 @@ struct Server::Impl {
     store = store::open_sqlite_store(opt.database_path);
     log = std::make_unique<sessions::EventLog>(*store);
     runner = std::make_unique<sessions::SessionRunner>(*log, opt.runner);
-    services.reset(new Services{*store, *log, *runner, opt.heartbeat_ms, {}});
+    services.reset(new Services{*store, *log, *runner, opt.heartbeat_ms, {}, {}});
     recovered = runner->recover_after_restart();
     add_agent_routes(routes);
     add_environment_routes(routes);
@@ -80,6 +98,7 @@ struct Server::Impl {
     add_resource_routes(routes);
     add_event_routes(routes);
     add_vault_routes(routes);
+    add_cove_routes(routes);
     add_exec_routes(routes);
     for (const auto& r : routes)
       patterns.push_back(split_path(r.pattern));
@@ -93,6 +112,7 @@ struct Server::Impl {
     h.idle_timeout = std::chrono::seconds(opt.idle_timeout_s);
     http = std::make_unique<net::HttpServer>(
         h, [this](net::ServerRequest& req) { return handle(req); });
+    services->daemon_info = [this] { return api::daemon_info(opt, http->port()); };
   }
 
   ~Impl() {
@@ -116,7 +136,14 @@ struct Server::Impl {
   }
 
   net::ServerResponse handle(net::ServerRequest& req) {
+    auto started = std::chrono::steady_clock::now();
     std::string request_id = new_id("req");
+    net::ServerResponse r = answer(req, request_id);
+    if (log::enabled(log::Level::info)) log_request(req, r.status, request_id, started);
+    return r;
+  }
+
+  net::ServerResponse answer(net::ServerRequest& req, const std::string& request_id) {
     try {
       return dispatch(req, request_id);
     } catch (const ApiError& e) {
@@ -127,8 +154,7 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       // Exception texts below the API come from our own code and SQLite; they carry no
       // request values, but keep the response generic anyway.
-      std::cerr << "cove serve: " << req.method << " request " << request_id
-                << " failed: " << e.what() << "\n";
+      log::write(log::Level::error, req.method + " request " + request_id + " failed: " + e.what());
       return error_response(ApiError(500, "api_error", "internal server error"), request_id);
     }
   }

@@ -48,6 +48,15 @@ void add_demo_commands(CLI::App& app, int& exit_code);
 // `cove forge [repo|token …]`: the local GitHub stand-in and its administration.
 void add_forge_commands(CLI::App& app, int& exit_code);
 
+// `cove ps|interrupt|rm|prune`: a daemon's sessions, listed and managed.
+void add_session_commands(CLI::App& app, int& exit_code);
+
+// `cove logs|attach`: a session's events, read back or followed live.
+void add_log_commands(CLI::App& app, int& exit_code);
+
+// `cove version|info`: the client's and the daemon's version and configuration.
+void add_info_commands(CLI::App& app, int& exit_code);
+
 // `cove exec ID -- CMD...` and `cove cp`: a command or a file copy in a session's sandbox.
 void add_exec_commands(CLI::App& app, int& exit_code);
 

@@ -18,7 +18,9 @@
 #include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_session.hpp"
+#include "runtime/client/terminal.hpp"
 #include "runtime/forge/forge.hpp"
+#include "runtime/models/config.hpp"
 
 namespace cove::cli {
 
@@ -150,7 +152,7 @@ struct DemoArgs {
 // Everything that runs in `home`; stopped again before returning.
 int demo_in(const DemoArgs& a, const fs::path& home) {
   DaemonHome locked_home(home);  // before anything is written into it
-  bool color = !a.json_output && ::isatty(STDOUT_FILENO);
+  bool color = !a.json_output && client::use_color(STDOUT_FILENO);
   auto say = [&](const std::string& text) {
     if (!a.json_output)
       std::cout << (color ? "\033[1m" : "") << text << (color ? "\033[0m" : "") << "\n";
@@ -183,6 +185,8 @@ int demo_in(const DemoArgs& a, const fs::path& home) {
   auto options = server_options(home.string());
   options.runner.offline = true;
   write_file(home / "scripts" / "demo.json", demo_script().dump(1) + "\n");
+  if (auto why = models::config_problem(options.runner.models, "scripted:demo.json"))
+    throw std::runtime_error("the demo's model cannot play: " + *why);
   EmbeddedDaemon daemon(std::move(locked_home), options);
   client::ApiClient api(daemon.base_url(), daemon.api_key());
   say("daemon   " + daemon.base_url() + "  (state in " + home.string() + ")");
@@ -221,7 +225,7 @@ int demo_in(const DemoArgs& a, const fs::path& home) {
   client::RunOptions run;
   run.json = a.json_output;
   run.color = color;
-  std::string stop = client::run_task(api, session_id, kTask, run, std::cout);
+  std::string stop = client::run_task(api, session_id, kTask, run, std::cout).stop;
 
   auto pr = forge.pull_request(kRepo, 1);
   int code = stop == "end_turn" && pr ? 0 : 1;

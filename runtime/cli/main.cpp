@@ -1,11 +1,14 @@
 // The cove command line: one binary for the daemon, the sandbox and the tools around them.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "base/version.hpp"
 #include "runtime/cli/cli.hpp"
+#include "runtime/cli/environment_help.hpp"
+#include "runtime/cli/parse_error.hpp"
 
 namespace {
 std::vector<std::string> g_trailing;
@@ -21,6 +24,7 @@ void cove::cli::set_trailing_args(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   CLI::App app{"cove: run AI-agent sessions locally behind the Managed Agents API"};
   app.name("cove");
+  app.footer(cove::cli::kEnvironmentHelp);
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("cove ") + cove::version());
   int exit_code = 0;
@@ -31,6 +35,9 @@ int main(int argc, char** argv) {
   cove::cli::add_run_commands(app, exit_code);
   cove::cli::add_demo_commands(app, exit_code);
   cove::cli::add_forge_commands(app, exit_code);
+  cove::cli::add_session_commands(app, exit_code);
+  cove::cli::add_log_commands(app, exit_code);
+  cove::cli::add_info_commands(app, exit_code);
   cove::cli::add_exec_commands(app, exit_code);
 
   // CLI11 cannot hand a subcommand everything after "--"; split it off here.
@@ -50,7 +57,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11 leaves what it did not consume in `words`, still reversed.
+    std::reverse(words.begin(), words.end());
+    std::cerr << cove::cli::explain_parse_error(app, e, words) << "\n";
     return 2;  // usage error
   }
   return exit_code;

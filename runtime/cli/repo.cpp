@@ -182,8 +182,22 @@ void repo_gc(const RepoArgs& args) {
               human_bytes(report.bytes_after).c_str(), human_bytes(*budget).c_str());
 }
 
+// A checkout is mounted over DIR: files already there would be hidden until the release, so
+// a non-empty DIR is refused, as `git clone` refuses one.
+void check_empty_target(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error(dir.string() + " exists and is not a directory");
+  if (!fs::is_empty(dir, ec))
+    throw std::runtime_error(dir.string() +
+                             " is not an empty directory; a checkout mounted there would hide "
+                             "its files: give an empty or new directory");
+}
+
 void repo_checkout(const RepoArgs& args, ProgressLine& progress) {
   auto start = std::chrono::steady_clock::now();
+  check_empty_target(fs::absolute(args.dir));
   auto cache = open_cache(args, &progress);
   CheckoutRequest req;
   req.session_id = args.session.empty() ? "cli-" + std::to_string(::getpid()) + "-" +
@@ -267,7 +281,17 @@ void add_release(CLI::App& repo, const RepoCommand& c) {
   release->fallthrough();
   release->add_option("session", c.args->session, "Session id printed by checkout")->required();
   release->callback([args = c.args, &exit_code = c.exit_code] {
-    guarded(exit_code, nullptr, [&] { open_cache(*args, nullptr)->release(args->session); });
+    guarded(exit_code, nullptr, [&] {
+      auto cache = open_cache(*args, nullptr);
+      // Only ids that name a session's layer: a mistyped id is an error, not a no-op.
+      const auto& id = args->session;
+      std::error_code ec;
+      if (id.empty() || id.find('/') != std::string::npos || id == "." || id == ".." ||
+          !fs::is_directory(cache->root() / "sessions" / id, ec))
+        throw std::runtime_error("no checkout '" + id + "' in " + cache->root().string() +
+                                 "/sessions (the id is the one `cove repo checkout` printed)");
+      cache->release(id);
+    });
   });
 }
 

@@ -22,6 +22,7 @@
 
 #include "runtime/cli/cli.hpp"
 #include "runtime/cli/size.hpp"
+#include "runtime/cli/suggest.hpp"
 
 namespace cove::cli {
 namespace {
@@ -312,9 +313,26 @@ int run_shell(Options o) {
   }
 }
 
-// The command: the words CLI11 left over, then everything after "--".
+// The command: the words CLI11 left over, then everything after "--". A left-over word that
+// starts with '-' is an option CLI11 did not know (options come before the command, and no
+// command starts with '-'), and words before a "--" are not a command either.
 std::vector<std::string> command_words(const CLI::App& cmd) {
   std::vector<std::string> words = cmd.remaining();
+  std::string path = "sandbox " + cmd.get_name();
+  if (!words.empty() && words.front().size() > 1 && words.front()[0] == '-') {
+    std::string name = words.front().substr(0, words.front().find('='));
+    std::vector<std::string> known;
+    for (const auto* opt : cmd.get_options())
+      for (const auto& l : opt->get_lnames())
+        known.push_back("--" + l);
+    std::string near = nearest(name, known);
+    usage_error(path + ": unknown option '" + name + "'" +
+                (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                " (options go before the command; see cove " + path + " --help)");
+  }
+  if (!words.empty() && !trailing_args().empty())
+    usage_error(path + ": '" + words.front() +
+                "' comes before --, where only options go; put the command after --");
   words.insert(words.end(), trailing_args().begin(), trailing_args().end());
   return words;
 }

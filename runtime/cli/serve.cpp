@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/log.hpp"
 #include "base/random.hpp"
 #include "net/http_server.hpp"
 #include "runtime/api/server.hpp"
@@ -16,6 +17,7 @@
 #include "runtime/cli/daemon_home.hpp"
 #include "runtime/cli/duration.hpp"
 #include "runtime/cli/size.hpp"
+#include "runtime/models/config.hpp"
 
 namespace cove::cli {
 
@@ -99,11 +101,31 @@ struct ServeArgs {
   int retry_base_ms = 1000;
   std::string memory;
   uint32_t pids = 0;
+  std::string log_level = "info";
   std::string idle_timeout;
 };
 
+// The daemon's model settings: its environment, then the command line; checked before the
+// home is touched, so that a configuration that cannot work leaves nothing behind.
+models::ProviderConfig serve_models(const ServeArgs& args, const std::string& home) {
+  models::ProviderConfig m = server_options(home).runner.models;
+  if (!args.model_provider.empty()) m.provider = args.model_provider;
+  if (!args.scripts_dir.empty()) m.scripts_dir = args.scripts_dir;
+  if (!args.model_script.empty()) {
+    m.script = fs::absolute(args.model_script).string();
+    if (args.model_provider.empty()) m.provider = "scripted";
+  }
+  m.record_dir = args.record_dir;
+  models::forget_cove_key(m, args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key);
+  if (auto why = models::config_problem(m))
+    throw std::runtime_error("the model configuration cannot work: " + *why);
+  return m;
+}
+
 int serve(const ServeArgs& args) {
+  log::set_level(*log::parse_level(args.log_level));
   std::string home = args.home.empty() ? default_home() : args.home;
+  models::ProviderConfig model_config = serve_models(args, home);
   // Before the store is opened and running sessions are recovered: they are this daemon's.
   DaemonHome locked_home(home);
   std::string key = args.api_key.empty() ? env_or("COVE_API_KEY", "") : args.api_key;
@@ -124,13 +146,8 @@ int serve(const ServeArgs& args) {
   opt.api_key = key;
   opt.heartbeat_ms = args.heartbeat_ms;
   auto& runner = opt.runner;
-  if (!args.model_provider.empty()) runner.models.provider = args.model_provider;
-  if (!args.scripts_dir.empty()) runner.models.scripts_dir = args.scripts_dir;
-  if (!args.model_script.empty()) {
-    runner.models.script = fs::absolute(args.model_script).string();
-    if (args.model_provider.empty()) runner.models.provider = "scripted";
-  }
-  runner.models.record_dir = args.record_dir;
+  runner.models = model_config;
+  models::forget_cove_key(runner.models, key);
   runner.egress_allow_private = args.egress_allow_private;
   runner.allow_private_targets = args.allow_private_targets;
   if (args.offline) runner.offline = true;
@@ -173,7 +190,10 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
       ->group("");
   serve_cmd->add_option("--model-provider", args->model_provider,
                         "anthropic, openai or scripted (env COVE_MODEL_PROVIDER; default "
-                        "anthropic). An agent's model \"openai:NAME\" etc. overrides it");
+                        "anthropic, or scripted when COVE_MODEL_SCRIPT is set). An agent's "
+                        "model \"openai:NAME\" etc. overrides it. The model key is "
+                        "ANTHROPIC_API_KEY or COVE_MODEL_API_KEY (never a cove key: clients "
+                        "send theirs as COVE_API_KEY)");
   serve_cmd->add_option("--model-script", args->model_script,
                         "script of model turns for the scripted provider (implies "
                         "--model-provider scripted)");
@@ -193,6 +213,11 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
                       "(env COVE_OFFLINE=1)");
   serve_cmd->add_option("--memory", args->memory, "memory limit per session sandbox (e.g. 2G)");
   serve_cmd->add_option("--pids", args->pids, "process limit per session sandbox");
+  serve_cmd
+      ->add_option("--log-level", args->log_level,
+                   "what to log to stderr: error, warn (and session errors), info (and one "
+                   "line per request), debug (and one line per session event); default info")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
   serve_cmd->add_option("--idle-timeout", args->idle_timeout,
                         "tear an idle session's sandbox down after this long; its next event "
                         "brings it back with the same workspace (env COVE_IDLE_TIMEOUT; "

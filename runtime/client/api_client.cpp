@@ -1,6 +1,8 @@
 #include "runtime/client/api_client.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <charconv>
 #include <optional>
 
 #include "net/block_on.hpp"
@@ -28,6 +30,9 @@ struct ApiClient::Impl {
   std::string key;
   boost::asio::io_context io;
   net::HttpClient http{io.get_executor()};
+  // Touched only by handlers run on `io` (cancel_stream posts there).
+  net::HttpResponseStream* open_stream = nullptr;
+  bool cancelled = false;
 
   net::HttpRequest request(const std::string& method, const std::string& path) {
     net::HttpRequest r;
@@ -70,6 +75,10 @@ json ApiClient::post(const std::string& path, const json& body) {
   return impl_->call(std::move(req));
 }
 
+json ApiClient::del(const std::string& path) {
+  return impl_->call(impl_->request("DELETE", path));
+}
+
 bool ApiClient::reachable() {
   try {
     get("/v1/agents?limit=1");
@@ -81,9 +90,24 @@ bool ApiClient::reachable() {
 
 void ApiClient::stream(const std::string& session_id, const std::function<void()>& after_open,
                        const std::function<bool(const json& event)>& on_event) {
-  auto req = impl_->request(
-      "GET", "/v1/sessions/" + session_id + "/events/stream?event_deltas%5B%5D=agent.message");
+  stream(
+      session_id, StreamOptions{},
+      [&] {
+        after_open();
+        return true;
+      },
+      [&](const json& event, int64_t) { return on_event(event); });
+}
+
+void ApiClient::stream(const std::string& session_id, const StreamOptions& options,
+                       const std::function<bool()>& after_open,
+                       const std::function<bool(const json& event, int64_t seq)>& on_event) {
+  std::string path = "/v1/sessions/" + session_id + "/events/stream";
+  if (options.previews) path += "?event_deltas%5B%5D=agent.message";
+  auto req = impl_->request("GET", path);
   req.headers.push_back({"accept", "text/event-stream"});
+  if (options.resume_after)
+    req.headers.push_back({"last-event-id", std::to_string(*options.resume_after)});
   req.read_timeout = std::chrono::milliseconds(0);
   std::unique_ptr<net::HttpResponseStream> s;
   try {
@@ -95,13 +119,24 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
     auto body = net::block_on(impl_->io, s->read_all(1 << 20));
     throw ApiClientError(error_message({s->status(), {}, body}), s->status());
   }
-  after_open();
+  impl_->open_stream = s.get();
+  struct Forget {
+    Impl& impl;
+    ~Forget() { impl.open_stream = nullptr; }
+  } forget{*impl_};
+  if (!after_open()) {
+    s->abort();
+    return;
+  }
   net::SseParser parser;
+  int64_t seq = options.resume_after.value_or(0);
   for (;;) {
     std::optional<std::string> chunk;
     try {
+      if (impl_->cancelled) return;
       chunk = net::block_on(impl_->io, s->read_some());
     } catch (const net::HttpError& e) {
+      if (impl_->cancelled) return;
       throw ApiClientError(std::string("event stream broke: ") + e.what(), 0);
     }
     if (!chunk) return;
@@ -113,7 +148,10 @@ void ApiClient::stream(const std::string& session_id, const std::function<void()
       } catch (const json::exception&) {
         continue;
       }
-      if (!on_event(event)) {
+      int64_t id = 0;
+      auto [end, ec] = std::from_chars(ev.id.data(), ev.id.data() + ev.id.size(), id);
+      if (!ev.id.empty() && ec == std::errc() && end == ev.id.data() + ev.id.size()) seq = id;
+      if (!on_event(event, seq)) {
         s->abort();
         return;
       }
@@ -156,6 +194,13 @@ void ApiClient::post_stream(
       }
     }
   }
+}
+
+void ApiClient::cancel_stream() {
+  boost::asio::post(impl_->io, [impl = impl_.get()] {
+    impl->cancelled = true;
+    if (impl->open_stream) impl->open_stream->abort();
+  });
 }
 
 }  // namespace cove::client

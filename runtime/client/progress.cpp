@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/clock.hpp"
+#include "runtime/client/terminal.hpp"
 #include "runtime/domain/event_types.hpp"
 
 namespace cove::client {
@@ -44,7 +46,13 @@ std::string short_result(const json& content, std::size_t width) {
   return shorten(first, width);
 }
 
-ProgressPrinter::ProgressPrinter(std::ostream& out, bool color) : out_(out), color_(color) {}
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool color, bool user_events)
+    : out_(out), color_(color && !no_color()), user_events_(user_events) {}
+
+void ProgressPrinter::resumed() {
+  end_text();
+  streamed_message_.clear();
+}
 
 void ProgressPrinter::end_text() {
   if (in_text_) out_ << "\n";
@@ -114,22 +122,62 @@ bool ProgressPrinter::print(const json& e) {
     input_tokens_ += u.value("input_tokens", int64_t{0});
     output_tokens_ += u.value("output_tokens", int64_t{0});
   } else if (type == event_type::kSessionStatusRescheduled) {
+    retried_ = true;
     line("  ↻", "model request failed; retrying", dim);
+  } else if (type == event_type::kSessionStatusRunning) {
+    // A turn retried after a failed model request runs again; it started the first time.
+    if (!turn_started_ms_) turn_started_ms_ = parse_rfc3339(e.value("processed_at", ""));
   } else if (type == event_type::kSessionStatusIdle ||
              type == event_type::kSessionStatusTerminated || type == event_type::kSessionDeleted) {
-    stop_reason_ = type == event_type::kSessionStatusIdle
-                       ? e.value("stop_reason", json::object()).value("type", "")
-                       : "terminated";
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    char summary[160];
-    std::snprintf(summary, sizeof summary, "%s · %lld input / %lld output tokens · %.1f s",
-                  stop_reason_.c_str(), static_cast<long long>(input_tokens_),
-                  static_cast<long long>(output_tokens_), secs);
-    line("■", summary, stop_reason_ == domain::stop_reason::kEndTurn ? green : red);
+    end_turn(type, e);
     return false;
+  } else if (user_events_ && type.rfind("user.", 0) == 0) {
+    print_user(type, e);
   }
   return true;
+}
+
+void ProgressPrinter::print_user(const std::string& type, const json& e) {
+  static const char* bold = "\033[1m";
+  if (type == event_type::kUserMessage) {
+    std::string text;
+    for (const auto& b : e.value("content", json::array()))
+      if (b.value("type", "") == "text") text += b.value("text", "");
+    line(">", text, bold);
+  } else if (type == event_type::kUserInterrupt) {
+    line(">", "(interrupt)", bold);
+  } else if (type == event_type::kUserToolConfirmation) {
+    line(">", "(" + e.value("result", "") + " " + e.value("tool_use_id", "") + ")", bold);
+  } else if (type == event_type::kUserCustomToolResult) {
+    line(">",
+         "(result of " + e.value("custom_tool_use_id", "") + ") " +
+             short_result(e.value("content", json())),
+         bold);
+  }
+}
+
+// The turn's summary line; the counters start again for the next turn.
+void ProgressPrinter::end_turn(const std::string& type, const json& e) {
+  stop_reason_ = type == event_type::kSessionStatusIdle
+                     ? e.value("stop_reason", json::object()).value("type", "")
+                     : "terminated";
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  auto ended_ms = parse_rfc3339(e.value("processed_at", ""));
+  if (turn_started_ms_ && ended_ms)
+    secs = static_cast<double>(*ended_ms - *turn_started_ms_) / 1000;
+  // The API's name for a turn an error ended is retries_exhausted, retried or not.
+  std::string label = stop_reason_ == domain::stop_reason::kRetriesExhausted && !retried_
+                          ? "stopped by an error"
+                          : stop_reason_;
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "%s · %lld input / %lld output tokens · %.1f s",
+                label.c_str(), static_cast<long long>(input_tokens_),
+                static_cast<long long>(output_tokens_), secs);
+  line("■", summary, stop_reason_ == domain::stop_reason::kEndTurn ? "\033[32m" : "\033[31m");
+  input_tokens_ = output_tokens_ = 0;
+  retried_ = false;
+  turn_started_ms_.reset();
+  started_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace cove::client

@@ -9,10 +9,24 @@ namespace cove::client {
 
 namespace event_type = domain::event_type;
 
-std::string run_task(ApiClient& api, const std::string& session_id, const std::string& task,
-                     const RunOptions& options, std::ostream& out) {
+namespace {
+
+// The stop reason an event ends the run with, or "" when the session keeps working.
+std::string stop_of(const json& event) {
+  std::string type = event.value("type", "");
+  if (type == event_type::kSessionStatusIdle)
+    return event.value("stop_reason", json::object()).value("type", "");
+  if (type == event_type::kSessionStatusTerminated || type == event_type::kSessionDeleted)
+    return "terminated";
+  return "";
+}
+
+}  // namespace
+
+RunResult run_task(ApiClient& api, const std::string& session_id, const std::string& task,
+                   const RunOptions& options, std::ostream& out) {
   ProgressPrinter printer(out, options.color);
-  std::string stop = "stream ended";
+  RunResult result;
   json message = {
       {"events", json::array({{{"type", event_type::kUserMessage},
                                {"content", json::array({{{"type", "text"}, {"text", task}}})}}})}};
@@ -20,26 +34,21 @@ std::string run_task(ApiClient& api, const std::string& session_id, const std::s
       session_id, [&] { api.post("/v1/sessions/" + session_id + "/events", message); },
       [&](const json& event) {
         std::string type = event.value("type", "");
+        if (type == event_type::kSessionError)
+          result.errors.push_back(event.value("error", json()));
+        if (type == event_type::kSessionStatusRescheduled) result.retried = true;
         if (options.json) {
           if (type != "event_start" && type != "event_delta") out << event.dump() << "\n";
           out.flush();
-          if (type == event_type::kSessionStatusIdle) {
-            stop = event["stop_reason"].value("type", "");
-            return false;
-          }
-          if (type == event_type::kSessionStatusTerminated || type == event_type::kSessionDeleted) {
-            stop = "terminated";
-            return false;
-          }
-          return true;
+        } else {
+          printer.print(event);
         }
-        if (!printer.print(event)) {
-          stop = printer.stop_reason();
-          return false;
-        }
-        return true;
+        std::string stop = stop_of(event);
+        if (stop.empty()) return true;
+        result.stop = stop;
+        return false;
       });
-  return stop;
+  return result;
 }
 
 }  // namespace cove::client

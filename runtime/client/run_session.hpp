@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "runtime/client/api_client.hpp"
 
@@ -16,10 +17,18 @@ struct RunOptions {
   bool color = false;  // ANSI colours in readable output
 };
 
+// How a run ended.
+struct RunResult {
+  // The stop reason ("end_turn", "requires_action", "retries_exhausted", "terminated", ...),
+  // or "stream ended" when the stream closed first.
+  std::string stop = "stream ended";
+  std::vector<json> errors;  // the `error` objects of the session.error events, in order
+  bool retried = false;      // the session retried something (session.status_rescheduled)
+};
+
 // Opens the session's stream, sends `task` as a user.message and prints events until the
-// session stops working. Returns the stop reason ("end_turn", "requires_action",
-// "retries_exhausted", "terminated", ...).
-std::string run_task(ApiClient& api, const std::string& session_id, const std::string& task,
-                     const RunOptions& options, std::ostream& out);
+// session stops working.
+RunResult run_task(ApiClient& api, const std::string& session_id, const std::string& task,
+                   const RunOptions& options, std::ostream& out);
 
 }  // namespace cove::client

@@ -13,6 +13,11 @@
 
 namespace cove::domain {
 
+// A session's metadata key that cove reads (an extension; the hosted API has none): "stop"
+// ends the first turn before any model request when a repository or MCP server could not be
+// set up, instead of going on without it. `cove run` sets it unless --keep-going.
+inline constexpr char kStopOnSetupFailure[] = "cove.on_setup_failure";
+
 struct Session {
   std::string id;  // "sesn_..."
   std::string status = session_status::kIdle;

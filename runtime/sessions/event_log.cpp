@@ -3,9 +3,29 @@
 #include <algorithm>
 #include <future>
 
+#include "base/log.hpp"
 #include "net/sse_writer.hpp"
 
 namespace cove::sessions {
+
+namespace {
+
+// `cove serve --log-level debug`: one line per committed event (its position and type, never
+// its content); session errors also at warn, so an operator sees a session fail.
+void log_events(const std::vector<store::Event>& events) {
+  for (const auto& e : events) {
+    std::string where = "session " + e.session_id + " event " + std::to_string(e.seq) + " ";
+    if (e.type == "session.error" && log::enabled(log::Level::warn)) {
+      const auto& err = e.body.value("error", nlohmann::json::object());
+      log::write(log::Level::warn,
+                 where + e.type + " " + err.value("type", "") + ": " + err.value("message", ""));
+    } else if (log::enabled(log::Level::debug)) {
+      log::write(log::Level::debug, where + e.type);
+    }
+  }
+}
+
+}  // namespace
 
 std::string event_frame(const store::Event& event) {
   return net::sse_frame(event.type, event.body.dump(), std::to_string(event.seq));
@@ -64,6 +84,7 @@ store::CommitResult EventLog::commit(store::WriteBatch batch) {
 }
 
 void EventLog::publish(const std::vector<store::Event>& events) {
+  log_events(events);
   std::lock_guard lock(mu_);
   for (const auto& e : events) {
     auto it = subscribers_.find(e.session_id);

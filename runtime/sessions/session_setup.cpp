@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "mcp/client.hpp"
 #include "net/block_on.hpp"
@@ -19,6 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace event_type = domain::event_type;
 namespace session_error = domain::session_error;
+using domain::kStopOnSetupFailure;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -74,8 +77,13 @@ class SandboxSetup final : public SessionSetup {
                    const StepRunner& step);
   void connect_mcp_server(const std::string& name, const std::string& url,
                           const domain::Session& session, Toolbox& toolbox, const StepRunner& step);
-  void start_model(const std::string& model_id);
+  void start_model(const std::string& model_id, const StepRunner& step);
   void check_model(const std::string& model_id) const;
+  bool stop(EventWriter& events, const std::string& type, const std::string& message);
+
+  // The first resource or MCP server that could not be set up (its session.error type and
+  // message): the session goes on without it unless it asked to stop (kStopOnSetupFailure).
+  std::optional<std::pair<std::string, std::string>> first_failure_;
 
   RunnerShared& shared_;
   std::string id_;
@@ -97,20 +105,21 @@ bool SandboxSetup::ensure_ready(const domain::Session& session, Toolbox& toolbox
                         std::function<void()> work) {
     run_step(events, timings, name, what, work);
   };
+  first_failure_.reset();
   try {
     build(session, toolbox, events, step);
   } catch (const SessionGone&) {
     throw;
   } catch (const std::exception& e) {
-    tools_.reset();
-    env_.reset();
-    mcp_.clear();
-    events.defer(EventWriter::error_event(session_error_type(e),
-                                          std::string("the session could not start: ") + e.what(),
-                                          session_error::kExhausted));
-    events.go_idle({{"type", domain::stop_reason::kRetriesExhausted}});
-    return false;
+    return stop(events, session_error_type(e),
+                std::string("the session could not start: ") + e.what());
   }
+  auto setting = session.metadata.find(kStopOnSetupFailure);
+  if (first_failure_ && setting != session.metadata.end() && setting->second == "stop")
+    return stop(events, first_failure_->first,
+                "set-up failed (" + first_failure_->second +
+                    "); the turn stopped before any model request, as the session's metadata " +
+                    kStopOnSetupFailure + "=stop asks");
   timings["total"] = ms_since(t0);
   events.stats()["setup_ms"] = timings;
   events.stats()["startup_seconds"] = timings["total"].get<double>() / 1000.0;
@@ -118,12 +127,25 @@ bool SandboxSetup::ensure_ready(const domain::Session& session, Toolbox& toolbox
   return true;
 }
 
+// Tears down what set-up built and ends the turn with `message`. Nothing was retried, but
+// retries_exhausted is the stop reason the API has for a turn an error ended. The next turn
+// sets up again.
+bool SandboxSetup::stop(EventWriter& events, const std::string& type, const std::string& message) {
+  tools_.reset();
+  env_.reset();
+  mcp_.clear();
+  model_.reset();
+  events.defer(EventWriter::error_event(type, message, session_error::kExhausted));
+  events.go_idle({{"type", domain::stop_reason::kRetriesExhausted}});
+  return false;
+}
+
 // The recipe. Throws when the session cannot start.
 void SandboxSetup::build(const domain::Session& session, Toolbox& toolbox, EventWriter& events,
                          const StepRunner& step) {
-  prepare_environment(session, events, step);   // repositories, sandbox, proxies, shell
-  connect_mcp(session, toolbox, events, step);  // each MCP server's tools into the toolbox
-  start_model(session.agent.config.model.id);   // checked, then its provider made
+  prepare_environment(session, events, step);        // repositories, sandbox, proxies, shell
+  connect_mcp(session, toolbox, events, step);       // each MCP server's tools into the toolbox
+  start_model(session.agent.config.model.id, step);  // checked, then its provider made
   tools_ = make_sandbox_tools(*env_, mcp_, io_, shared_);
 }
 
@@ -167,10 +189,12 @@ void SandboxSetup::prepare_environment(const domain::Session& session, EventWrit
   auto environment = read_environment_config(store, session.environment_id);
   env_ = std::make_unique<SessionEnvironment>(shared_, id_);
   for (const auto& f : env_->prepare(resources, environment, step)) {
+    if (!first_failure_) first_failure_.emplace(f.error_type, f.url + ": " + f.message);
     auto b = events.batch();
+    // Nothing retries it: exhausted, though the session goes on without the repository.
     json fields = json::object();
     if (!f.url.empty()) fields["repository_url"] = f.url;
-    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kRetrying, fields));
+    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kExhausted, fields));
     events.commit(b);
   }
 }
@@ -184,9 +208,12 @@ void SandboxSetup::connect_mcp(const domain::Session& session, Toolbox& toolbox,
       connect_mcp_server(name, server_url(session.agent.config, name), session, toolbox, step);
     } catch (const std::exception& e) {
       auto* m = dynamic_cast<const mcp::McpError*>(&e);
+      std::string type = session_error_type(e, session_error::kMcpConnectionFailed);
+      std::string message = m ? m->brief() : e.what();
+      if (!first_failure_) first_failure_.emplace(type, "MCP server " + name + ": " + message);
       auto b = events.batch();
-      b.add(EventWriter::error_event(session_error_type(e, session_error::kMcpConnectionFailed),
-                                     m ? m->brief() : e.what(), session_error::kRetrying,
+      // Nothing retries it: exhausted, though the session goes on without the server's tools.
+      b.add(EventWriter::error_event(type, message, session_error::kExhausted,
                                      {{"mcp_server_name", name}}));
       events.commit(b);
     }
@@ -217,25 +244,26 @@ void SandboxSetup::connect_mcp_server(const std::string& name, const std::string
   mcp_[name] = std::move(client);
 }
 
-void SandboxSetup::start_model(const std::string& model_id) {
-  check_model(model_id);
-  auto provider = models::make_provider(io_.get_executor(), shared_.config.models, model_id, id_);
-  model_ = std::make_unique<ProviderClient>(io_, std::move(provider), models::model_name(model_id));
+// A step of its own, named for the provider that plays the model (a script may play a
+// model id of the Anthropic API), so that clients can say what answers.
+void SandboxSetup::start_model(const std::string& model_id, const StepRunner& step) {
+  step("model", models::describe_model(shared_.config.models, model_id), [&] {
+    check_model(model_id);
+    auto provider = models::make_provider(io_.get_executor(), shared_.config.models, model_id, id_);
+    model_ =
+        std::make_unique<ProviderClient>(io_, std::move(provider), models::model_name(model_id));
+  });
 }
 
-// Refuses, before any request, a model cove cannot use: one behind a non-loopback URL
-// when offline, or the public Anthropic API without a key.
+// Refuses, before any request, a model cove cannot use: one behind a non-loopback URL when
+// offline, or one the configuration cannot serve (no key for the public Anthropic API, ...).
 void SandboxSetup::check_model(const std::string& model_id) const {
   const auto& m = shared_.config.models;
-  std::string provider = models::provider_name(m, model_id);
-  std::string url = models::provider_base_url(m, provider);
+  std::string url = models::provider_base_url(m, models::provider_name(m, model_id));
   if (shared_.config.offline && !url.empty() && !is_loopback_url(url))
     throw std::runtime_error("model " + model_id + ": " + offline_refusal(url));
-  if (provider == "anthropic" && m.anthropic_api_key.empty() &&
-      url.find("api.anthropic.com") != std::string::npos)
-    throw std::runtime_error("model " + model_id +
-                             ": no API key for the Anthropic API (set COVE_MODEL_API_KEY or "
-                             "ANTHROPIC_API_KEY, or use --model-provider scripted|openai)");
+  if (auto why = models::config_problem(m, model_id))
+    throw std::runtime_error("model " + model_id + ": " + *why);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "runtime/sessions/session_work.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <set>
 
 #include "base/clock.hpp"
+#include "base/log.hpp"
 #include "base/random.hpp"
 #include "runtime/sessions/session_error.hpp"
 #include "runtime/sessions/stored_objects.hpp"
@@ -31,7 +31,7 @@ void SessionWork::on_events(const std::vector<WokenEvent>& woken, std::stop_toke
   } catch (const SessionGone&) {
     // Archived or deleted: nothing more to say.
   } catch (const std::exception& e) {
-    std::cerr << "cove: session " << id_ << ": " << e.what() << "\n";
+    log::write(log::Level::error, "session " + id_ + ": " + e.what());
     try {
       events_.defer(EventWriter::error_event(session_error_type(e), e.what(),
                                              domain::session_error::kExhausted));

@@ -2,19 +2,30 @@
 
 #include <gtest/gtest.h>
 
-using std::chrono::milliseconds;
+using std::chrono::seconds;
 
-TEST(ParseDuration, UnitsAndSecondsByDefault) {
-  EXPECT_EQ(cove::parse_duration("90"), milliseconds(90'000));
-  EXPECT_EQ(cove::parse_duration("500ms"), milliseconds(500));
-  EXPECT_EQ(cove::parse_duration("30s"), milliseconds(30'000));
-  EXPECT_EQ(cove::parse_duration("10m"), milliseconds(600'000));
-  EXPECT_EQ(cove::parse_duration("2h"), milliseconds(7'200'000));
-  EXPECT_EQ(cove::parse_duration("0"), milliseconds(0));
+TEST(ParseDuration, Units) {
+  EXPECT_EQ(cove::parse_duration("90s"), seconds(90));
+  EXPECT_EQ(cove::parse_duration("30m"), seconds(1800));
+  EXPECT_EQ(cove::parse_duration("12h"), seconds(43200));
+  EXPECT_EQ(cove::parse_duration("7d"), seconds(604800));
+  EXPECT_EQ(cove::parse_duration("2w"), seconds(1209600));
+  EXPECT_EQ(cove::parse_duration("0"), seconds(0));
+  EXPECT_EQ(cove::parse_duration("0s"), seconds(0));
 }
 
 TEST(ParseDuration, RejectsGarbage) {
-  for (const char* bad :
-       {"", "m", "-5s", "1.5m", "10 m", "10d", "ten", "5sec", "99999999999999999999"})
+  for (const char* bad : {"", "5", "h", "-1h", "1.5h", "1 h", "1y", "ten", "1hh",
+                          "99999999999999999999d", "9999999999999999w"})
     EXPECT_FALSE(cove::parse_duration(bad)) << bad;
+}
+
+TEST(ShortAge, LargestWholeUnit) {
+  EXPECT_EQ(cove::short_age(-5), "0s");
+  EXPECT_EQ(cove::short_age(999), "0s");
+  EXPECT_EQ(cove::short_age(42'000), "42s");
+  EXPECT_EQ(cove::short_age(60'000), "1m");
+  EXPECT_EQ(cove::short_age(3 * 3600'000 + 59'000), "3h");
+  EXPECT_EQ(cove::short_age(2 * 86400'000LL), "2d");
+  EXPECT_EQ(cove::short_age(15 * 86400'000LL), "2w");
 }

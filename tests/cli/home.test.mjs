@@ -19,7 +19,7 @@ function runCove(args, { env = {}, timeoutMs = 15000 } = {}) {
 }
 
 function serveArgs(home, extra = []) {
-  return ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', 'sk-test-key', '--offline', ...extra];
+  return ['serve', '--listen', '127.0.0.1:0', '--home', home, '--api-key', 'sk-test-key', '--offline', ...(extra.length ? extra : ['--model-provider', 'openai'])];
 }
 
 const mode = (path) => (statSync(path).mode & 0o777).toString(8);
@@ -101,7 +101,7 @@ test('a home created under umask 000 is 0700 with 0600 files', async (t) => {
   const old = process.umask(0);
   let daemon;
   try {
-    daemon = await startProcess(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--offline']);
+    daemon = await startProcess(coveBin, ['serve', '--listen', '127.0.0.1:0', '--home', home, '--offline', '--model-provider', 'openai']);
   } finally {
     process.umask(old);
   }

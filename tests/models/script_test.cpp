@@ -363,8 +363,8 @@ TEST(MakeProvider, ScriptNamesMustStayInsideTheScriptsDirectory) {
   for (const char* name : {"scripted:../ok.json", "scripted:..", "scripted:.",
                            "scripted:", "scripted:/etc/passwd", "scripted:sub/ok.json"}) {
     auto why = what_of([&] { make_provider(ctx.get_executor(), config, name, "s"); });
-    EXPECT_TRUE(contains(why, "plain file name") || contains(why, "names no model") ||
-                contains(why, "is empty"))
+    EXPECT_TRUE(contains(why, "plain file name") || contains(why, "names a path") ||
+                contains(why, "names no model") || contains(why, "is empty"))
         << name << ": " << why;
   }
   // Inside the directory, but missing: the message names the file.
@@ -475,6 +475,87 @@ TEST(MakeProvider, ConfigFromEnvironment) {
   auto defaults = provider_config_from_env();
   EXPECT_EQ(defaults.provider, "anthropic");
   EXPECT_EQ(defaults.anthropic_base_url, "https://api.anthropic.com");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ModelConfig, ProblemsAreFoundBeforeAnyRequest) {
+  ScriptDir dir;
+  auto good = dir.write("good.json", R"({"content":[{"type":"text","text":"hi"}]})");
+  auto bad = dir.write("bad.json", R"({"content":[{"type":"tool_use"}]})");
+  ProviderConfig config;
+  auto no_key = config_problem(config);
+  ASSERT_TRUE(no_key);
+  EXPECT_TRUE(contains(*no_key, "no API key for the Anthropic API: set ANTHROPIC_API_KEY"))
+      << *no_key;
+  config.anthropic_api_key = "ak";
+  EXPECT_FALSE(config_problem(config));
+  EXPECT_FALSE(config_problem(config, "openai:gpt-4o"));
+  config.anthropic_api_key.clear();
+  config.anthropic_base_url = "http://127.0.0.1:9";  // a local model server needs no key
+  EXPECT_FALSE(config_problem(config));
+
+  config.provider = "bogus";
+  EXPECT_TRUE(contains(config_problem(config).value_or(""), "unknown model provider 'bogus'"));
+  config.provider = "scripted";
+  EXPECT_TRUE(contains(config_problem(config).value_or(""), "needs a script"));
+  config.script = bad.string();
+  EXPECT_TRUE(contains(config_problem(config).value_or(""), "bad.json"));
+  config.script = (dir.path() / "missing.json").string();
+  EXPECT_TRUE(contains(config_problem(config).value_or(""), "missing.json"));
+  config.script = good.string();
+  EXPECT_FALSE(config_problem(config));
+}
+
+TEST(ModelConfig, ScriptPathsOnlyWhereTheOperatorIsTheClient) {
+  ScriptDir dir;
+  auto good = dir.write("good.json", R"({"content":[{"type":"text","text":"hi"}]})");
+  ProviderConfig config;
+  config.scripts_dir = (dir.path() / "scripts").string();
+  auto refused = config_problem(config, "scripted:" + good.string());
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(contains(*refused, "names a path; this daemon reads scripts only from")) << *refused;
+  config.allow_script_paths = true;
+  EXPECT_FALSE(config_problem(config, "scripted:" + good.string()));
+  boost::asio::io_context ctx;
+  EXPECT_NO_THROW(make_provider(ctx.get_executor(), config, "scripted:" + good.string(), "s"));
+  EXPECT_EQ(describe_model(config, "scripted:" + good.string()), "script good.json");
+  EXPECT_EQ(describe_model(config, "claude-x"), "anthropic claude-x at https://api.anthropic.com");
+}
+
+TEST(ModelConfig, ACoveKeyIsNeverTheModelKey) {
+  ProviderConfig config;
+  config.anthropic_api_key = "sk-cove-0123";
+  forget_cove_key(config);
+  EXPECT_EQ(config.anthropic_api_key, "");
+  config.anthropic_api_key = "daemon-key";
+  forget_cove_key(config, "daemon-key");
+  EXPECT_EQ(config.anthropic_api_key, "");
+  config.anthropic_api_key = "sk-ant-real";
+  forget_cove_key(config, "daemon-key");
+  EXPECT_EQ(config.anthropic_api_key, "sk-ant-real");
+
+  ::setenv("ANTHROPIC_API_KEY", "sk-cove-exported-for-the-sdk", 1);
+  auto from_env = provider_config_from_env();
+  EXPECT_EQ(from_env.anthropic_api_key, "");
+  EXPECT_EQ(from_env.refused_key_variable, "ANTHROPIC_API_KEY");
+  EXPECT_TRUE(
+      contains(config_problem(from_env).value_or(""), "ANTHROPIC_API_KEY holds a cove API key"));
+  ::setenv("COVE_MODEL_API_KEY", "sk-ant-real", 1);
+  EXPECT_EQ(provider_config_from_env().anthropic_api_key, "sk-ant-real");
+  ::unsetenv("COVE_MODEL_API_KEY");
+  ::unsetenv("ANTHROPIC_API_KEY");
+}
+
+TEST(ModelConfig, AScriptAloneSelectsTheScriptedProvider) {
+  ::setenv("COVE_MODEL_SCRIPT", "/tmp/turns.json", 1);
+  EXPECT_EQ(provider_config_from_env().provider, "scripted");
+  ::setenv("COVE_MODEL_PROVIDER", "openai", 1);  // an explicit provider wins
+  EXPECT_EQ(provider_config_from_env().provider, "openai");
+  ::unsetenv("COVE_MODEL_PROVIDER");
+  ::unsetenv("COVE_MODEL_SCRIPT");
 }
 
 }  // namespace

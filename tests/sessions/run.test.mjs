@@ -38,7 +38,9 @@ test('cove run prints progress, exits 0 on end_turn and 1 when the session fails
     const failed = run(home, ['--model', 'scripted:overloaded.json', 'do it']);
     assert.equal(failed.code, 1);
     assert.match(failed.out, /model_request_failed_error: .*bad request from the script/);
-    assert.match(failed.err, /the session stopped: retries_exhausted/);
+    // Never retried (a 400): the line says what failed, not "retries_exhausted".
+    assert.match(failed.err, /^cove run: .*bad request from the script/m);
+    assert.doesNotMatch(failed.err + failed.out, /retries_exhausted/);
 
     const bad = run(home, ['--mcp', 'nourl', 'x']);
     assert.equal(bad.code, 1);

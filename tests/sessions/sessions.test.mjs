@@ -45,7 +45,10 @@ test('tools in a mounted repository, a push through the git proxy, and token rot
       'session.status_idle',
     ]);
     const setup = events.filter((e) => e.type === 'span.setup_step_end');
-    assert.deepEqual(setup.map((e) => e.step), ['repository', 'sandbox', 'network', 'shell']);
+    assert.deepEqual(setup.map((e) => e.step), ['repository', 'sandbox', 'network', 'shell', 'model']);
+    // The model step names what plays the agent's model (here the Anthropic provider at the
+    // loopback model server).
+    assert.match(setup.at(-1).name, /^anthropic claude-test at http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(setup.every((e) => e.is_error === false && e.duration_ms >= 0));
     const results = events.filter((e) => e.type === 'agent.tool_result');
     const uses = events.filter((e) => e.type === 'agent.tool_use');
@@ -338,6 +341,32 @@ test('an MCP server that is not one: the session.error says so without quoting i
   }
 });
 
+test('with metadata cove.on_setup_failure=stop, a failed repository ends the turn before any model request', async () => {
+  const model = await startModelServer({ turns: [say('I should not be asked.')] });
+  const cove = await startCove({ modelURL: model.url });
+  try {
+    const { sdk } = cove;
+    const { agent, env } = await agentAndEnv(sdk);
+    const session = await sdk.beta.sessions.create({
+      agent: agent.id, environment_id: env.id, metadata: { 'cove.on_setup_failure': 'stop' },
+      resources: [{ type: 'github_repository', url: 'http://127.0.0.1:9/nobody/missing.git', authorization_token: 'tok-unused' }],
+    });
+    for (const attempt of [1, 2]) {  // torn down: the next turn sets up (and fails) again
+      const events = await turn(sdk, session.id, 'Look.');
+      const errors = events.filter((e) => e.type === 'session.error');
+      assert.deepEqual(errors.map((e) => [e.error.type, e.error.retry_status.type]),
+        [['repository_clone_error', 'exhausted'], ['repository_clone_error', 'exhausted']], `turn ${attempt}`);
+      assert.match(errors[1].error.message, /set-up failed \(http:\/\/127\.0\.0\.1:9\/nobody\/missing\.git: .*\); the turn stopped before any model request/);
+      assert.equal(events.at(-1).stop_reason.type, 'retries_exhausted');
+      assert.ok(!events.some((e) => e.type === 'span.model_request_start'));
+    }
+    assert.equal(model.requests.length, 0);
+  } finally {
+    await cove.stop();
+    await model.close();
+  }
+});
+
 test('a repository that fails to clone is a session.error; the session goes on without it', async () => {
   const model = await startModelServer({ turns: [use('bash', { command: 'ls /workspace' }), say('Nothing there.')] });
   const cove = await startCove({ modelURL: model.url });
@@ -352,7 +381,8 @@ test('a repository that fails to clone is a session.error; the session goes on w
     const error = events.find((e) => e.type === 'session.error');
     assert.equal(error.error.type, 'repository_clone_error');
     assert.equal(error.error.repository_url, 'http://127.0.0.1:9/nobody/missing.git');
-    assert.equal(error.error.retry_status.type, 'retrying');
+    // Nothing retries a failed clone: saying "retrying" would be untrue.
+    assert.equal(error.error.retry_status.type, 'exhausted');
     assert.equal(events.at(-1).stop_reason.type, 'end_turn');
     const result = events.find((e) => e.type === 'agent.tool_result');
     assert.equal(result.is_error, false);
