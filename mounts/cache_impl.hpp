@@ -32,6 +32,12 @@ void chown_all(const fs::path& dir, Owner owner);
 // Sets a file's mtime to now: last use of mirrors and prepared trees is the mtime of
 // their meta file, so that marking a use costs one syscall.
 void touch(const fs::path& path);
+// True when path is a mount point (another device than its parent).
+bool is_mount_point(const fs::path& path);
+// Mounts an overlay of upper over lower at target. False when overlayfs cannot be used here
+// at all (no privilege, not in the kernel); throws std::system_error on other failures.
+bool mount_overlay(const fs::path& lower, const fs::path& upper, const fs::path& work,
+                   const fs::path& target);
 // Renames path into trash/ and deletes it there, so a half-deleted tree is never seen.
 void remove_via_trash(const fs::path& path, const fs::path& trash);
 
@@ -63,6 +69,7 @@ struct Lease {
   std::string url;
   fs::path host_dir;
   bool copy = false;
+  bool kept = false;  // unmounted by detach(): the session lives on and will reattach
 };
 
 // Points HEAD of the checkout at workdir to the branch (created at mirror.commit, tracking
@@ -102,9 +109,9 @@ struct RepoCache::Impl {
   void write_mirror_meta(const std::string& key, const MirrorMeta& meta) const;
   std::optional<TreeMeta> read_tree_meta(const fs::path& tree) const;
   void write_tree_meta(const fs::path& tree, const TreeMeta& meta) const;
-  // Leases of live checkouts: a full copy, or an overlay still mounted. A lease whose
-  // overlay is gone (the machine rebooted, the runtime crashed and someone unmounted it)
-  // pins nothing.
+  // Leases of live checkouts: a full copy, an overlay still mounted, or one detach() kept
+  // for its session. A lease whose overlay is gone otherwise (the machine rebooted, the
+  // runtime crashed and someone unmounted it) pins nothing.
   std::vector<Lease> read_leases() const;
 
   // mirror.cpp
@@ -139,6 +146,14 @@ struct RepoCache::Impl {
                          bool head_ready, SessionCheckout& out);
   SessionCheckout checkout(const CheckoutRequest& request);
   void release(const std::string& session_id);
+
+  // kept_checkout.cpp
+  void detach(const std::string& session_id);
+  std::optional<SessionCheckout> reattach(const std::string& session_id,
+                                          const std::string& mount_path);
 };
+
+// The lease of a session checkout, or nullopt when it has none (or it is unreadable).
+std::optional<Lease> read_lease(const fs::path& layer_dir);
 
 }  // namespace cove::mounts

@@ -182,19 +182,26 @@ void RepoCache::Impl::write_tree_meta(const fs::path& tree, const TreeMeta& m) c
   write_file_atomic(path, j.dump(2) + "\n");
 }
 
+std::optional<Lease> read_lease(const fs::path& layer_dir) {
+  auto text = read_file(layer_dir / "lease.json");
+  if (!text) return std::nullopt;
+  try {
+    auto j = json::parse(*text);
+    return Lease{j.value("session_id", ""), j.value("key", ""),      j.value("tree", ""),
+                 j.value("url", ""),        j.value("host_dir", ""), j.value("copy", false),
+                 j.value("kept", false)};
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::vector<Lease> RepoCache::Impl::read_leases() const {
   std::vector<Lease> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(sessions, ec)) {
-    auto text = read_file(entry.path() / "lease.json");
-    if (!text) continue;
-    try {
-      auto j = json::parse(*text);
-      Lease lease{j.value("session_id", ""), j.value("key", ""),      j.value("tree", ""),
-                  j.value("url", ""),        j.value("host_dir", ""), j.value("copy", false)};
-      if (lease.copy || is_mount_point(lease.host_dir)) out.push_back(std::move(lease));
-    } catch (const json::exception&) {
-    }
+    auto lease = read_lease(entry.path());
+    if (lease && (lease->copy || lease->kept || is_mount_point(lease->host_dir)))
+      out.push_back(std::move(*lease));
   }
   return out;
 }
@@ -250,6 +257,23 @@ SessionCheckout RepoCache::checkout(const CheckoutRequest& request) {
 
 void RepoCache::release(const std::string& session_id) {
   impl_->release(session_id);
+}
+
+void RepoCache::detach(const std::string& session_id) {
+  impl_->detach(session_id);
+}
+
+std::optional<SessionCheckout> RepoCache::reattach(const std::string& session_id,
+                                                   const std::string& mount_path) {
+  return impl_->reattach(session_id, mount_path);
+}
+
+std::vector<std::string> RepoCache::session_checkouts() const {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(impl_->sessions, ec))
+    if (entry.is_directory()) ids.push_back(entry.path().filename().string());
+  return ids;
 }
 
 namespace {

@@ -8,7 +8,8 @@
 //   mirrors/<key>/repo.git bare mirror (refs/heads/*, refs/tags/*), meta.json beside it
 //   trees/<key>/<commit>-<uid>-<gid>/  prepared checkout, objects borrowed from the mirror
 //                          through alternates; <name>.json beside it (branch, last use)
-//   sessions/<id>/{upper,work,merged}  a session's overlay layers; lease.json
+//   sessions/<id>/{upper,work,merged}  a session's overlay layers; lease.json (kept: the
+//                          layer outlives its mount, see detach())
 //   tmp/, trash/           work in progress and things being deleted
 //
 // Thread safety: every method may be called concurrently from several threads and several
@@ -141,6 +142,22 @@ class RepoCache {
 
   // Unmounts a session checkout and deletes its layer. Safe to call twice.
   void release(const std::string& session_id);
+
+  // Unmounts a session checkout but keeps its layer (the session's commits, branches and
+  // files) for reattach(): the session's sandbox is gone, the session lives on. A kept
+  // layer pins its prepared tree and mirror against gc() until release(). Safe to call when
+  // nothing is mounted or there is no checkout.
+  void detach(const std::string& session_id);
+
+  // Mounts a session's kept checkout again (a checkout still mounted is used as it is), its
+  // layer's changes intact, with a plan for mount_path. nullopt when the session has no
+  // checkout. Throws RepoError (kind checkout) when the layer exists but cannot be mounted
+  // (its prepared tree or mirror is gone): then only release() is left.
+  std::optional<SessionCheckout> reattach(const std::string& session_id,
+                                          const std::string& mount_path);
+
+  // The ids of every session checkout on disk: mounted, kept, or left by a crash.
+  std::vector<std::string> session_checkouts() const;
 
   std::vector<CachedRepo> list() const;
 

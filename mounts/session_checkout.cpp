@@ -27,18 +27,6 @@ bool overlay_safe(const fs::path& p) {
   return s.find_first_of(",:\\") == std::string::npos;
 }
 
-// False when overlayfs cannot be used here at all (no privilege, not in the kernel).
-bool mount_overlay(const fs::path& lower, const fs::path& upper, const fs::path& work,
-                   const fs::path& target) {
-  std::string options =
-      "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) == 0) {
-    return true;
-  }
-  if (errno == EPERM || errno == ENODEV) return false;
-  throw std::system_error(errno, std::generic_category(), "mount overlay on " + target.string());
-}
-
 void chown_through(const fs::path& upper, const fs::path& view, Owner owner) {
   for (fs::recursive_directory_iterator it(upper), end; it != end; ++it) {
     if (it->is_character_file()) continue;  // a whiteout: nothing to see through the view
@@ -56,6 +44,17 @@ git_oid oid_of(const std::string& hex) {
 }
 
 }  // namespace
+
+bool mount_overlay(const fs::path& lower, const fs::path& upper, const fs::path& work,
+                   const fs::path& target) {
+  std::string options =
+      "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string();
+  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) == 0) {
+    return true;
+  }
+  if (errno == EPERM || errno == ENODEV) return false;
+  throw std::system_error(errno, std::generic_category(), "mount overlay on " + target.string());
+}
 
 // Inside the mounted view: move the tree to the wanted commit if it came from a nearby
 // prepared tree, then point HEAD at the session's branch (or leave it detached).

@@ -270,6 +270,14 @@ Cgroup Cgroup::create(const CgroupLayout& layout, const std::string& name, const
   return cg;
 }
 
+bool Cgroup::remove_stale(const CgroupLayout& layout, const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') return false;
+  bool all = true;
+  for (const auto& h : {layout.memory, layout.pids, layout.cpu})
+    if (h && !remove_tree(h->dir + "/" + name)) all = false;
+  return all;
+}
+
 void Cgroup::attach(pid_t pid) const {
   for (const auto& dir : dirs_)
     write_file(dir + "/cgroup.procs", std::to_string(pid));

@@ -50,6 +50,11 @@ class Cgroup {
   Cgroup(const Cgroup&) = delete;
   ~Cgroup();
 
+  // Removes the cgroups `name` (and the empty ones below them) that a sandbox whose cove
+  // died left below cove's cgroup. False when one still holds processes (a live sandbox's):
+  // it is left alone. Nothing there is true too.
+  static bool remove_stale(const CgroupLayout& layout, const std::string& name);
+
   // Moves `pid` (all its threads) into every cgroup of this sandbox.
   void attach(pid_t pid) const;
   // SIGKILLs every process still in the cgroups.

@@ -345,4 +345,12 @@ void Sandbox::signal(const Command& cmd, int sig) {
   if (!dead_) send(w.bytes(), nullptr, 0);
 }
 
+bool remove_leftover_cgroups(const std::string& name) {
+  try {
+    return Cgroup::remove_stale(cgroup_layout(), name);
+  } catch (const std::exception&) {
+    return false;  // no cgroups here: nothing was made
+  }
+}
+
 }  // namespace cove::sandbox

@@ -97,4 +97,8 @@ class Sandbox {
   std::map<uint32_t, Pending> pending_;
 };
 
+// Removes the cgroups of a sandbox named `name` that its cove left behind when it died (see
+// Cgroup::remove_stale). False when they still hold processes or cgroups are unusable.
+bool remove_leftover_cgroups(const std::string& name);
+
 }  // namespace cove::sandbox

@@ -63,6 +63,9 @@ void add_vault_routes(std::vector<Route>& routes);
 // cove's own routes, under /cove/ (not part of the Managed Agents API): GET /cove/v1/info.
 void add_cove_routes(std::vector<Route>& routes);
 
+// cove's own, under /cove/v1/: exec and file copies in a session's sandbox (exec.cpp).
+void add_exec_routes(std::vector<Route>& routes);
+
 // A page of a list endpoint: {data, next_page} (+ prev_page when bidirectional).
 json page_json(json data, std::optional<std::string> next_page);
 

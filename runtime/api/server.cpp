@@ -99,6 +99,7 @@ struct Server::Impl {
     add_event_routes(routes);
     add_vault_routes(routes);
     add_cove_routes(routes);
+    add_exec_routes(routes);
     for (const auto& r : routes)
       patterns.push_back(split_path(r.pattern));
     net::HttpServerOptions h;

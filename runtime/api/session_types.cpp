@@ -25,6 +25,8 @@ json session_view(Services& s, const store::Object& session) {
   for (auto& r : s.store.list(q, nullptr))
     resources.push_back(std::move(r.body));
   view["resources"] = std::move(resources);
+  // cove's own: where the session's sandbox is (torn down when idle, back on the next event).
+  view["cove"] = {{"sandbox", s.runner.sandbox_state(session.id)}};
   return view;
 }
 

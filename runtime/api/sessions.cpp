@@ -125,6 +125,7 @@ Reply create(Services& s, Call& c) {
   s.runner.wake(id, std::move(woken));
   json view = session;
   view["resources"] = std::move(resources);
+  view["cove"] = {{"sandbox", s.runner.sandbox_state(id)}};
   return {200, view, nullptr};
 }
 
@@ -271,7 +272,7 @@ Reply remove(Services& s, Call& c) {
   json deleted =
       domain::server_event(event_type::kSessionDeleted, new_id("sevt"), rfc3339(now_ms()));
   s.log.close_session(o.id, net::sse_frame(event_type::kSessionDeleted, deleted.dump()));
-  s.runner.close(o.id);
+  s.runner.remove(o.id);
   return {200, {{"id", o.id}, {"type", "session_deleted"}}, nullptr};
 }
 

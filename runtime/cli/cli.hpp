@@ -57,4 +57,7 @@ void add_log_commands(CLI::App& app, int& exit_code);
 // `cove version|info`: the client's and the daemon's version and configuration.
 void add_info_commands(CLI::App& app, int& exit_code);
 
+// `cove exec ID -- CMD...` and `cove cp`: a command or a file copy in a session's sandbox.
+void add_exec_commands(CLI::App& app, int& exit_code);
+
 }  // namespace cove::cli

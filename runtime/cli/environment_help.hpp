@@ -10,6 +10,7 @@ inline constexpr const char* kEnvironmentHelp = R"(Environment (a command-line o
   COVE_API_KEY            cove's own API key: the one serve requires and clients send (see `cove key`)
   COVE_LISTEN             serve's HOST:PORT (default 127.0.0.1:8420)
   COVE_OFFLINE=1          serve: reach repositories, MCP servers and models only on loopback
+  COVE_IDLE_TIMEOUT       serve: tear an idle session's sandbox down after this long (10m; 0 never)
   COVE_MODEL              run: the agent's model id (prefixes anthropic:, openai:, scripted:)
 Model settings belong to the daemon (serve, or the one run embeds) and are read where it runs:
   COVE_MODEL_PROVIDER     anthropic (default), openai or scripted

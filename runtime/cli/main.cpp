@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cove::cli::add_session_commands(app, exit_code);
   cove::cli::add_log_commands(app, exit_code);
   cove::cli::add_info_commands(app, exit_code);
+  cove::cli::add_exec_commands(app, exit_code);
 
   // CLI11 cannot hand a subcommand everything after "--"; split it off here.
   std::vector<std::string> words(argv + 1, argv + argc);

@@ -15,6 +15,7 @@
 #include "runtime/api/server.hpp"
 #include "runtime/cli/cli.hpp"
 #include "runtime/cli/daemon_home.hpp"
+#include "runtime/cli/duration.hpp"
 #include "runtime/cli/size.hpp"
 #include "runtime/models/config.hpp"
 #include "sandbox/cgroup.hpp"
@@ -60,6 +61,13 @@ api::ServerOptions server_options(const std::string& home) {
   runner.models.scripts_dir = home + "/scripts";
   const char* offline = std::getenv("COVE_OFFLINE");
   runner.offline = offline && *offline && std::string(offline) != "0";
+  if (const char* idle = std::getenv("COVE_IDLE_TIMEOUT"); idle && *idle) {
+    auto timeout = parse_duration(idle);
+    if (!timeout)
+      throw std::invalid_argument(std::string("COVE_IDLE_TIMEOUT: not a duration: ") + idle +
+                                  " (use e.g. 90s, 10m or 0 for never)");
+    runner.idle_timeout = *timeout;
+  }
   return opt;
 }
 
@@ -95,6 +103,7 @@ struct ServeArgs {
   std::string memory;
   uint32_t pids = 0;
   std::string log_level = "info";
+  std::string idle_timeout;
 };
 
 // The daemon's model settings: its environment, then the command line; checked before the
@@ -150,6 +159,13 @@ int serve(const ServeArgs& args) {
     runner.limits.memory_bytes = *bytes;
   }
   if (args.pids) runner.limits.pids = args.pids;
+  if (!args.idle_timeout.empty()) {
+    auto timeout = parse_duration(args.idle_timeout);
+    if (!timeout)
+      throw std::invalid_argument("--idle-timeout: not a duration: " + args.idle_timeout +
+                                  " (use e.g. 90s, 10m or 0 for never)");
+    runner.idle_timeout = *timeout;
+  }
   api::Server server(opt);
   server.listen();
   if (server.recovered_sessions() > 0)
@@ -206,6 +222,10 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
                    "what to log to stderr: error, warn (and session errors), info (and one "
                    "line per request), debug (and one line per session event); default info")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  serve_cmd->add_option("--idle-timeout", args->idle_timeout,
+                        "tear an idle session's sandbox down after this long; its next event "
+                        "brings it back with the same workspace (env COVE_IDLE_TIMEOUT; "
+                        "default 10m; 0: never)");
   serve_cmd->add_option("--model-retry-base-ms", args->retry_base_ms, "first model retry backoff")
       ->group("");
   serve_cmd->callback([args, &exit_code] {

@@ -159,6 +159,43 @@ void ApiClient::stream(const std::string& session_id, const StreamOptions& optio
   }
 }
 
+void ApiClient::post_stream(
+    const std::string& path, const json& body,
+    const std::function<void(const std::string& type, const json& data)>& on_event) {
+  auto req = impl_->request("POST", path);
+  req.headers.push_back({"content-type", "application/json"});
+  req.headers.push_back({"accept", "text/event-stream"});
+  req.body = body.dump();
+  req.read_timeout = std::chrono::milliseconds(0);
+  std::unique_ptr<net::HttpResponseStream> s;
+  try {
+    s = net::block_on(impl_->io, impl_->http.open(std::move(req)));
+  } catch (const net::HttpError& e) {
+    throw ApiClientError(e.what(), 0);
+  }
+  if (s->status() != 200) {
+    auto text = net::block_on(impl_->io, s->read_all(1 << 20));
+    throw ApiClientError(error_message({s->status(), {}, text}), s->status());
+  }
+  net::SseParser parser;
+  for (;;) {
+    std::optional<std::string> chunk;
+    try {
+      chunk = net::block_on(impl_->io, s->read_some());
+    } catch (const net::HttpError& e) {
+      throw ApiClientError(std::string("the stream broke: ") + e.what(), 0);
+    }
+    if (!chunk) return;
+    for (const auto& ev : parser.feed(*chunk)) {
+      if (ev.type.empty() || ev.type == "ping") continue;
+      try {
+        on_event(ev.type, json::parse(ev.data));
+      } catch (const json::exception&) {
+      }
+    }
+  }
+}
+
 void ApiClient::cancel_stream() {
   boost::asio::post(impl_->io, [impl = impl_.get()] {
     impl->cancelled = true;

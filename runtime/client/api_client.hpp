@@ -60,6 +60,11 @@ class ApiClient {
               const std::function<bool()>& after_open,
               const std::function<bool(const json& event, int64_t seq)>& on_event);
 
+  // POSTs `body` to an endpoint that answers with an SSE stream (cove's exec and file
+  // copies) and calls on_event with each event's type and JSON data until the stream ends.
+  void post_stream(const std::string& path, const json& body,
+                   const std::function<void(const std::string& type, const json& data)>& on_event);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.hpp"
+
 namespace cove::forge {
 
 // A fresh random token, GitHub-shaped: "ghp_" followed by 36 base62 characters.
@@ -58,9 +60,8 @@ Decision decide(bool credentials_sent, const TokenRecord* token, const RepoAcces
 // Case-insensitive ASCII comparison (repository names are case-insensitive, like GitHub's).
 bool iequals(std::string_view a, std::string_view b);
 
-// Standard base64 (with padding) of any bytes.
-std::string base64_encode(std::string_view bytes);
-// Standard base64 decoding; nullopt on malformed input.
-std::optional<std::string> base64_decode(std::string_view text);
+// base64 (base/base64.hpp), as the forge's tools and tests name it.
+using cove::base64_decode;
+using cove::base64_encode;
 
 }  // namespace cove::forge

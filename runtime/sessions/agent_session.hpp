@@ -1,7 +1,9 @@
 // One session's worker (session_worker.cpp): a thread that owns the session's environment
 // (checkouts, sandbox, proxies, shell, MCP clients, model provider) and runs the session's
 // work (SessionWork) for each batch of queued events. Created by SessionRunner when a session
-// first gets work. Every method is thread-safe.
+// first gets work. After RunnerConfig::idle_timeout without events the environment is torn
+// down; the next event builds it again (same workspace, a fresh shell). Every method is
+// thread-safe.
 #pragma once
 
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include "runtime/sessions/event_log.hpp"
 #include "runtime/sessions/session_runner.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace cove::sessions {
 
@@ -31,6 +34,15 @@ struct RunnerShared {
   std::unique_ptr<netproxy::ProxyService> proxies_;
 };
 
+// The session's sandbox held up for a command from outside the agent loop (`cove exec`,
+// `cove cp`): no idle teardown while a hold lives.
+struct SandboxHold {
+  sandbox::Sandbox& sandbox;
+  std::vector<std::string> env;  // the shell's environment (no tokens)
+  std::string cwd;               // the session's working directory
+  std::stop_token stop;          // fires when the session closes: end the command at once
+};
+
 class AgentSession {
  public:
   static std::shared_ptr<AgentSession> create(std::string session_id,
@@ -39,10 +51,17 @@ class AgentSession {
   // Queues events; a user.interrupt stops the work in progress at once.
   virtual void wake(std::vector<WokenEvent> events) = 0;
   // Stops the work and tears the environment down; with wait, returns once that is done
-  // (otherwise the session's thread finishes it; join() waits for it later).
-  virtual void close(bool wait) = 0;
+  // (otherwise the session's thread finishes it; join() waits for it later). With
+  // remove_storage (the session was deleted), its workspace and checkouts go too.
+  virtual void close(bool wait, bool remove_storage) = 0;
   virtual void join() = 0;
   virtual bool busy() = 0;
+  // True while the session's sandbox is up (built and not yet torn down for idleness).
+  virtual bool sandbox_up() = 0;
+  // Builds the sandbox when it is down (set-up events as for a turn) and holds it up until
+  // the hold is released. Throws std::runtime_error saying why when it cannot be built or
+  // the session closes.
+  virtual std::shared_ptr<SandboxHold> hold_sandbox() = 0;
 };
 
 }  // namespace cove::sessions

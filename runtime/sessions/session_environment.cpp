@@ -16,6 +16,7 @@
 #include "runtime/sessions/id_slot.hpp"
 #include "runtime/sessions/owned_dir.hpp"
 #include "runtime/sessions/session_error.hpp"
+#include "runtime/sessions/session_storage.hpp"
 #include "sandbox/id_map.hpp"
 
 namespace cove::sessions {
@@ -73,15 +74,15 @@ SessionEnvironment::~SessionEnvironment() {
   git_.reset();
   egress_.reset();
   sandbox_.reset();
+  // The session's checkouts and /workspace stay for its next sandbox; deleting the session
+  // removes them (session_storage.hpp).
   for (const auto& c : checkouts_) {
     try {
-      shared_.repos().release(c.checkout_id);
+      shared_.repos().detach(c.checkout_id);
     } catch (const std::exception&) {
-      // The checkout stays behind; `cove repo gc` removes leftovers.
+      // Still mounted: the next start's sweep unmounts it.
     }
   }
-  std::error_code ec;
-  fs::remove_all(shared_.config.home / "sessions" / session_id_, ec);
 }
 
 std::vector<std::string> SessionEnvironment::shell_env() {
@@ -125,9 +126,18 @@ std::vector<RepositoryFailure> SessionEnvironment::prepare(
     const StepRunner& step) {
   const auto& config = shared_.config;
   if (config.home.empty()) throw std::runtime_error("the runner has no state directory");
+  earlier_ = earlier_setup(shared_.log.store(), session_id_);
+  std::vector<RepositoryFailure> failures;
+  if (earlier_.workspace && !fs::exists(config.home / "sessions" / session_id_ / "workspace"))
+    failures.push_back({"", domain::session_error::kUnknown,
+                        "the session's /workspace from before could not be restored: it is gone "
+                        "from the host; /workspace starts empty"});
   sandbox::SandboxSpec spec = sandbox_spec();
   UniqueFd workspace = bind_workspace(spec);
-  auto failures = mount_repositories(resources, spec, workspace.get(), step);
+  for (auto& f : mount_repositories(resources, spec, workspace.get(), step))
+    failures.push_back(std::move(f));
+  for (auto& f : restore_failures_)
+    failures.push_back(std::move(f));
   policy_ = network_policy(environment.networking, config.egress_allow_private);
   step("sandbox", spec.name, [&] { sandbox_ = sandbox::Sandbox::start(spec); });
   step("network", "egress and git proxies", [&] { start_proxies(); });
@@ -140,7 +150,7 @@ std::vector<RepositoryFailure> SessionEnvironment::prepare(
 sandbox::SandboxSpec SessionEnvironment::sandbox_spec() {
   const auto& config = shared_.config;
   sandbox::SandboxSpec spec;
-  spec.name = "sess-" + session_id_.substr(session_id_.size() > 12 ? session_id_.size() - 12 : 0);
+  spec.name = sandbox_name(session_id_);
   spec.limits = config.limits;
   spec.identity.host_base = slot_host_base(claim_id_slot(
       config.home / "sessions", session_id_,
@@ -191,7 +201,7 @@ std::vector<RepositoryFailure> SessionEnvironment::mount_repositories(
     while (!names.insert(c.name).second)
       c.name += "-" + std::to_string(++index);
     // Stable per resource, and unique even when another repository of the session failed.
-    c.checkout_id = session_id_ + "-" + r.id;
+    c.checkout_id = checkout_id(session_id_, r.id);
     try {
       if (auto why = netproxy::runtime_target_refusal(repo->url, shared_.config.targets()))
         throw mounts::RepoError(mounts::RepoErrorKind::clone, repo->url, *why);
@@ -224,21 +234,43 @@ void SessionEnvironment::mount_repository(const domain::Resource& r, Checkout c,
   auto owner = sandbox::sandbox_user_on_host(spec.identity);
   req.owner = {owner.uid, owner.gid};
   step("repository", repo.url, [&] {
-    // A checkout under this id can only be a leftover of a daemon that died (this
-    // session's last environment released its own): start afresh, as after a clean restart.
-    shared_.repos().release(c.checkout_id);
     if (r.mount_path.rfind("/workspace/", 0) == 0)
       make_mount_point(workspace, r.mount_path, req.owner.uid, req.owner.gid);
-    auto result = shared_.repos().checkout(req);
+    auto result = restore_checkout(c, r.mount_path);
+    if (!result) result = shared_.repos().checkout(req);
     checkouts_.push_back(c);
     // git inside the sandbox talks to the git proxy; the runtime adds the token.
     mounts::set_remote_url(
-        result.host_dir, "origin",
+        result->host_dir, "origin",
         "http://127.0.0.1:" + std::to_string(netproxy::kGitPort) + "/" + c.name + ".git",
         req.owner);
-    for (const auto& m : result.plan.entries)
+    for (const auto& m : result->plan.entries)
       spec.binds.push_back({m.source.string(), m.target, m.read_only});
   });
+}
+
+// The checkout an earlier sandbox of the session left (its commits, branches and files),
+// mounted again. nullopt when there is none to restore; one that an earlier sandbox had but
+// that is gone or cannot be mounted is reported (restore_failures_) and released, and the
+// repository is checked out afresh.
+std::optional<mounts::SessionCheckout> SessionEnvironment::restore_checkout(
+    const Checkout& c, const std::string& mount_path) {
+  std::string why;
+  try {
+    if (auto kept = shared_.repos().reattach(c.checkout_id, mount_path)) return kept;
+    why = "its checkout is gone from the host";
+  } catch (const std::exception& e) {
+    why = e.what();
+    shared_.repos().release(c.checkout_id);
+  }
+  // Nothing to report when no earlier sandbox had it (new, or it failed before).
+  if (!earlier_.repositories.count(c.url)) return std::nullopt;
+  restore_failures_.push_back({c.url, domain::session_error::kRepositoryCheckout,
+                               "the session's checkout of " + c.url +
+                                   " from before could not be restored (" + why +
+                                   "); it was checked out afresh, without the session's "
+                                   "earlier changes"});
+  return std::nullopt;
 }
 
 }  // namespace cove::sessions

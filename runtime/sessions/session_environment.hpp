@@ -1,7 +1,9 @@
 // A session's environment, built on its first turn following DESIGN.md's recipe: the
 // repositories checked out from the cache at their mount paths, the sandbox built from the
 // environment's limits with those checkouts bound in, the egress and git proxies listening
-// inside its network namespace, and the persistent shell. Torn down in reverse order.
+// inside its network namespace, and the persistent shell. Torn down in reverse order, except
+// the session's /workspace and checkouts: they stay on the host for the session's next
+// environment, which mounts them again (session_storage.hpp).
 #pragma once
 
 #include <functional>
@@ -11,9 +13,11 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
+#include "mounts/repo_cache.hpp"
 #include "runtime/domain/environment.hpp"
 #include "runtime/domain/resource.hpp"
 #include "runtime/netproxy/proxy.hpp"
+#include "runtime/sessions/session_storage.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -27,9 +31,10 @@ using json = nlohmann::json;
 using StepRunner =
     std::function<void(const std::string& step, const std::string& name, std::function<void()>)>;
 
-// A repository that could not be mounted; the session goes on without it.
+// A repository that could not be mounted (the session goes on without it), or state of an
+// earlier sandbox that could not be restored (the session goes on with it afresh).
 struct RepositoryFailure {
-  std::string url;
+  std::string url;         // empty: the session's /workspace
   std::string error_type;  // repository_*_error (see session_error_type)
   std::string message;
 };
@@ -75,10 +80,14 @@ class SessionEnvironment {
                                                     const StepRunner& step);
   void mount_repository(const domain::Resource& resource, Checkout checkout,
                         sandbox::SandboxSpec& spec, int workspace, const StepRunner& step);
+  std::optional<mounts::SessionCheckout> restore_checkout(const Checkout& checkout,
+                                                          const std::string& mount_path);
 
   RunnerShared& shared_;
   std::string session_id_;
   std::string workdir_ = "/workspace";
+  EarlierSetup earlier_;
+  std::vector<RepositoryFailure> restore_failures_;
   std::vector<Checkout> checkouts_;
   netproxy::NetworkPolicy policy_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;

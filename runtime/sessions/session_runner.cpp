@@ -7,6 +7,7 @@
 #include "runtime/domain/event.hpp"
 #include "runtime/netproxy/proxy.hpp"
 #include "runtime/sessions/agent_session.hpp"
+#include "runtime/sessions/session_storage.hpp"
 
 namespace cove::sessions {
 
@@ -74,11 +75,48 @@ SessionRunner::~SessionRunner() {
     closing.swap(closing_);
   }
   for (auto& [id, s] : sessions)
-    s->close(false);
+    s->close(false, false);
+  // Closing fired the holds' stop: the commands end, then the sessions' threads.
+  std::vector<ExecThread> execs;
+  {
+    std::lock_guard lock(mu_);
+    execs.swap(execs_);
+  }
+  for (auto& e : execs)
+    e.thread.join();
   for (auto& [id, s] : sessions)
     s->join();
   for (auto& s : closing)
     s->join();
+}
+
+void SessionRunner::exec(const std::string& session_id, ExecRequest request, ExecOutput output,
+                         std::function<void(const ExecResult&)> done) {
+  auto s = session(session_id);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([s, request = std::move(request), output = std::move(output),
+                 done = std::move(done), finished] {
+    ExecResult result;
+    try {
+      auto hold = s->hold_sandbox();
+      result.status = run_in_sandbox(*hold, request, output);
+      result.ran = true;
+    } catch (const std::exception& e) {
+      result.error = e.what();
+    }
+    done(result);
+    *finished = true;
+  });
+  std::lock_guard lock(mu_);
+  for (auto it = execs_.begin(); it != execs_.end();) {
+    if (*it->done) {
+      it->thread.join();
+      it = execs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  execs_.push_back({std::move(t), finished});
 }
 
 std::shared_ptr<AgentSession> SessionRunner::session(const std::string& session_id) {
@@ -103,7 +141,40 @@ void SessionRunner::close(const std::string& session_id) {
     sessions_.erase(it);
     closing_.push_back(s);
   }
-  s->close(false);
+  s->close(false, false);
+}
+
+void SessionRunner::remove(const std::string& session_id) {
+  std::shared_ptr<AgentSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) {
+      s = std::move(it->second);
+      sessions_.erase(it);
+      closing_.push_back(s);
+    }
+  }
+  // The session's thread removes the storage once its sandbox is down.
+  if (s)
+    s->close(false, true);
+  else
+    remove_session_storage(*shared_, session_id);
+}
+
+const char* SessionRunner::sandbox_state(const std::string& session_id) {
+  std::shared_ptr<AgentSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) s = it->second;
+  }
+  if (s && s->sandbox_up()) return sandbox_state::kRunning;
+  const auto& home = shared_->config.home;
+  std::error_code ec;
+  if (!home.empty() && std::filesystem::exists(home / "sessions" / session_id / "workspace", ec))
+    return sandbox_state::kStopped;
+  return sandbox_state::kNone;
 }
 
 bool SessionRunner::busy(const std::string& session_id) {
@@ -119,6 +190,7 @@ bool SessionRunner::busy(const std::string& session_id) {
 
 int SessionRunner::recover_after_restart() {
   auto& store = log_.store();
+  sweep_session_storage(*shared_, [&](const std::string& id) { return store.get(id).has_value(); });
   store::ObjectQuery q;
   q.kind = "session";
   q.include_archived = false;

@@ -5,17 +5,20 @@
 // session's sandbox and checkouts down.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "runtime/models/config.hpp"
 #include "runtime/netproxy/runtime_target.hpp"
 #include "runtime/sessions/event_log.hpp"
+#include "runtime/sessions/session_exec.hpp"
 #include "runtime/tools/tools.hpp"
 #include "sandbox/spec.hpp"
 
@@ -52,7 +55,17 @@ struct RunnerConfig {
   std::chrono::milliseconds retry_max{30000};
   // A turn that makes more model requests than this ends with a session.error.
   int max_model_requests_per_turn = 200;
+  // A session without events for this long has its sandbox (init, shell, proxies, mounts)
+  // torn down; its next event brings it back with the same workspace. Zero: never.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
 };
+
+// Where a session's sandbox is (the `cove.sandbox` field of the API's session object).
+namespace sandbox_state {
+inline constexpr char kRunning[] = "running";  // up, with its shell
+inline constexpr char kStopped[] = "stopped";  // torn down; the next event brings it back
+inline constexpr char kNone[] = "none";        // never built (or the session was deleted)
+}  // namespace sandbox_state
 
 // An event that was just appended durably, to be handled by the session.
 struct WokenEvent {
@@ -77,12 +90,33 @@ class SessionRunner {
 
   // Queues the events for the session's next turn (user.interrupt acts at once).
   void wake(const std::string& session_id, std::vector<WokenEvent> events);
-  // The session was archived or deleted: stop its work and tear its sandbox down.
+  // The session was archived: stop its work and tear its sandbox down. Its workspace and
+  // checkouts stay on the host.
   void close(const std::string& session_id);
+  // The session was deleted: as close(), then its workspace and checkouts are removed too.
+  void remove(const std::string& session_id);
 
   // Run once at startup, before serving: sessions a previous process left running (it died
-  // mid-turn) come back idle, with a session.error saying why. Returns how many.
+  // mid-turn) come back idle, with a session.error saying why. Returns how many. What
+  // earlier processes left on the host is swept first (sweep_session_storage): mounts and
+  // cgroups of sessions that exist are released for their next sandbox, everything of
+  // deleted sessions is removed.
   int recover_after_restart();
+
+  // A sandbox_state value for the session.
+  const char* sandbox_state(const std::string& session_id);
+
+  // Runs a command in the session's own sandbox (session_exec.hpp) on a thread of the
+  // runner's, waking the sandbox when it is down: `output` gets what it prints, then `done`
+  // its exit status, or the reason it could not run (the sandbox could not be built, no
+  // such program). Both are called on that thread. The session must exist.
+  struct ExecResult {
+    bool ran = false;
+    sandbox::ExitStatus status;
+    std::string error;  // when !ran
+  };
+  void exec(const std::string& session_id, ExecRequest request, ExecOutput output,
+            std::function<void(const ExecResult&)> done);
 
   // True while a turn is in flight or events are queued for the session (for tests).
   bool busy(const std::string& session_id);
@@ -95,6 +129,11 @@ class SessionRunner {
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<AgentSession>> sessions_;
   std::vector<std::shared_ptr<AgentSession>> closing_;  // torn down in the background
+  struct ExecThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<ExecThread> execs_;  // joined when finished, and by the destructor
 };
 
 }  // namespace cove::sessions

@@ -60,6 +60,9 @@ class SandboxSetup final : public SessionSetup {
       : shared_(shared), id_(std::move(session_id)) {}
 
   bool ensure_ready(const domain::Session& session, Toolbox& toolbox, EventWriter& events) override;
+  bool ready() const override { return ready_; }
+  sandbox::Sandbox* sandbox() override { return ready_ ? &env_->sandbox() : nullptr; }
+  std::string workdir() const override { return env_ ? env_->workdir() : "/workspace"; }
   ModelClient& model() override { return *model_; }
   ToolRunner& tools() override { return *tools_; }
 
@@ -189,8 +192,9 @@ void SandboxSetup::prepare_environment(const domain::Session& session, EventWrit
     if (!first_failure_) first_failure_.emplace(f.error_type, f.url + ": " + f.message);
     auto b = events.batch();
     // Nothing retries it: exhausted, though the session goes on without the repository.
-    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kExhausted,
-                                   {{"repository_url", f.url}}));
+    json fields = json::object();
+    if (!f.url.empty()) fields["repository_url"] = f.url;
+    b.add(EventWriter::error_event(f.error_type, f.message, session_error::kExhausted, fields));
     events.commit(b);
   }
 }

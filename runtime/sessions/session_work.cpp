@@ -67,6 +67,15 @@ void SessionWork::handle(const std::vector<WokenEvent>& woken) {
   finish(turn.run());
 }
 
+bool SessionWork::prepare() {
+  auto stored = log_.store().get(id_);
+  if (!stored || stored->archived) return false;
+  domain::Session session = read_session(*stored);
+  if (!loaded_) load(session, stored->created_ms, {});
+  events_.read_status(session);
+  return setup_->ensure_ready(session, *toolbox_, events_);
+}
+
 // Loads what the session knows so far: history, pending tool calls, usage and stats.
 void SessionWork::load(const domain::Session& session, int64_t created_ms,
                        const std::vector<WokenEvent>& skip) {

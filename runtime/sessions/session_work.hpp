@@ -22,6 +22,7 @@
 #include "runtime/sessions/agent_turn.hpp"
 #include "runtime/sessions/session_events.hpp"
 #include "runtime/sessions/session_runner.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace cove::sessions {
 
@@ -35,6 +36,11 @@ class SessionSetup {
   // session went idle.
   virtual bool ensure_ready(const domain::Session& session, Toolbox& toolbox,
                             EventWriter& events) = 0;
+  // True once ensure_ready() returned true (the environment is up).
+  virtual bool ready() const { return false; }
+  // The sandbox and working directory, once ready (nullptr without a sandbox).
+  virtual sandbox::Sandbox* sandbox() { return nullptr; }
+  virtual std::string workdir() const { return "/workspace"; }
   // Valid once ensure_ready() returned true.
   virtual ModelClient& model() = 0;
   virtual ToolRunner& tools() = 0;
@@ -52,6 +58,13 @@ class SessionWork {
   // Handles one batch of woken events; `stop` fires on an interrupt or when the session
   // closes.
   void on_events(const std::vector<WokenEvent>& woken, std::stop_token stop);
+
+  // True while the set-up's environment (the sandbox) is up.
+  bool environment_ready() const { return setup_->ready(); }
+  // Builds the environment without a turn (for a command from outside the agent loop);
+  // true when it is up. Failures are reported like a turn's set-up (session.error).
+  bool prepare();
+  SessionSetup& setup() { return *setup_; }
 
  private:
   struct Confirmation {

@@ -287,6 +287,52 @@ TEST_F(MountsTest, LeaseOfAnUnmountedCheckoutPinsNothing) {
   EXPECT_FALSE(fs::exists(co.layer_dir));
 }
 
+TEST_F(MountsTest, DetachedCheckoutKeepsItsLayerPinsItsTreeAndReattaches) {
+  auto co = checkout({.url = file_url()}, "kept");
+  auto dir = quote(co.host_dir.string());
+  sh(as_owner("git -C " + dir + " checkout -q -b work"));
+  sh(as_owner("sh -c 'echo new > " + co.host_dir.string() + "/new.txt'"));
+  sh(as_owner("git -C " + dir + " add new.txt"));
+  sh(as_owner("git -C " + dir + " commit -q -m new"));
+  auto head = trim(git(co.host_dir, "rev-parse HEAD"));
+
+  cache_->detach("kept");
+  EXPECT_FALSE(fs::exists(co.host_dir / "README.md"));  // unmounted
+  EXPECT_EQ(cache_->list().at(0).live_sessions, 1);     // still pinned
+  cache_->gc(0);
+  ASSERT_EQ(cache_->list().size(), 1u);
+
+  auto again = cache_->reattach("kept", "/workspace/repo");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(trim(git(again->host_dir, "rev-parse HEAD")), head);
+  EXPECT_EQ(trim(git(again->host_dir, "branch --show-current")), "work");
+  EXPECT_EQ(git(again->host_dir, "status --porcelain"), "");
+  ASSERT_EQ(again->plan.entries.size(), 2u);
+  EXPECT_EQ(again->plan.entries[0].target, "/workspace/repo");
+  EXPECT_TRUE(again->plan.entries[1].read_only);
+  // Mounted already: used as it is.
+  EXPECT_TRUE(cache_->reattach("kept", "/workspace/repo"));
+  EXPECT_FALSE(cache_->reattach("never", "/workspace/repo"));
+}
+
+TEST_F(MountsTest, ReattachWithoutItsTreeFailsAndReleaseCleansUp) {
+  auto co = checkout({.url = file_url()}, "lost");
+  cache_->detach("lost");
+  fs::remove_all(tmp_.path() / "home/repos/trees");  // as if the disk lost it
+  try {
+    cache_->reattach("lost", "/workspace/repo");
+    FAIL() << "reattached without a tree";
+  } catch (const RepoError& e) {
+    EXPECT_EQ(e.kind(), RepoErrorKind::checkout);
+    EXPECT_NE(std::string(e.what()).find("prepared tree under its layer is gone"),
+              std::string::npos)
+        << e.what();
+  }
+  cache_->release("lost");
+  EXPECT_FALSE(fs::exists(co.layer_dir));
+  EXPECT_TRUE(cache_->session_checkouts().empty());
+}
+
 TEST_F(MountsTest, GcEvictsTheLeastRecentlyUsedTreeFirst) {
   auto other = tmp_.path() / "other";
   make_source_repo(other);
