@@ -40,6 +40,7 @@ test('cove exec runs confined in the session sandbox; cove cp copies without esc
   });
   const cv = await startCove({ modelURL: model.url, extra: ['--idle-timeout', '2s'] });
   const out = tempDir('cove-cp-out-');
+  let failure;
   try {
     const { agent, env } = await agentAndEnv(cv.sdk);
     const session = await cv.sdk.beta.sessions.create({
@@ -94,9 +95,12 @@ test('cove exec runs confined in the session sandbox; cove cp copies without esc
     r = await cove(cv, 'exec', 'sesn_nope', '--', 'true');
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /^cove exec: .*sesn_nope/);
-  } finally {
-    await cv.stop();
-    await model.close();
-    await forge.stop();
+  } catch (e) {
+    failure = e;
   }
+  // Each server is stopped even when another's stop fails (a test must not hang on it); the
+  // test's own failure is reported first.
+  const stops = await Promise.allSettled([cv.stop(), model.close(), forge.stop()]);
+  if (failure) throw failure;
+  for (const s of stops) if (s.status === 'rejected') throw s.reason;
 });

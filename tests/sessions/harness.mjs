@@ -2,7 +2,7 @@
 // a cove forge as the token-protected git server, server-everything as a real MCP peer, and
 // helpers that collect a session's events through the official SDK.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
@@ -23,6 +23,20 @@ export async function freePort() {
   });
 }
 
+// Removes a stopped daemon's home. A mount it left behind is a bug of the daemon's shutdown:
+// it is detached (so the test's other servers still get stopped and nothing hangs on a
+// busy directory) and then reported as a failure naming the mount.
+export function removeHome(home) {
+  const left = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point) => point && point.startsWith(home + '/'));
+  for (const point of left.reverse()) {
+    try { execFileSync('umount', ['-l', point]); } catch { /* reported below */ }
+  }
+  removeDir(home);
+  if (left.length) throw new Error(`cove serve left mounts behind after it stopped: ${left.join(', ')}`);
+}
+
 // cove serve, offline, with its anthropic provider pointed at `modelURL`; a fresh home
 // unless `home` is given (a restart).
 export async function startCove({ modelURL, extra = [], env = {}, home = tempDir('cove-sessions-home-') } = {}) {
@@ -36,7 +50,7 @@ export async function startCove({ modelURL, extra = [], env = {}, home = tempDir
     ...p, home, apiKey, baseURL, sdk,
     async stop() {
       await stopProcess(p.proc);
-      removeDir(home);
+      removeHome(home);
     },
   };
 }

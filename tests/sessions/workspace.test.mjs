@@ -208,7 +208,8 @@ test('an idle session has its sandbox torn down and brought back on the next mes
   const cove = await startCove({ modelURL: model.url, extra: ['--idle-timeout', '3s'] });
   try {
     const session = await sessionWithRepo(cove.sdk, forge, appURL);
-    await turn(cove.sdk, session.id, 'Write.');
+    const first = await turn(cove.sdk, session.id, 'Write.');
+    assert.deepEqual(errors(first), []);
     assert.equal((await cove.sdk.beta.sessions.retrieve(session.id)).cove.sandbox, 'running');
     assert.ok(processesOf(session.id).length > 0 && mountsOf(session.id).length > 0);
     await until('the sandbox to be torn down', async () =>
