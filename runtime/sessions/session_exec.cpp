@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +48,30 @@ constexpr char kInside[] =
     "  case \"$p\" in /workspace|/workspace/*) ;; *) echo \"cove: $1 is outside /workspace "
     "(it resolves to $p)\" >&2; exit 3 ;; esac; }\n";
 
+// A command that exits before it has read its input (a refused `cove cp`, `true`) makes the
+// write to its stdin fail with EPIPE and raise SIGPIPE, whose default action would end the
+// whole daemon. While this lives, SIGPIPE is blocked on this thread (a write's SIGPIPE is
+// directed at the writing thread), and one that became pending is discarded.
+class NoSigpipeHere {
+ public:
+  NoSigpipeHere() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~NoSigpipeHere() {
+    timespec now{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipeHere(const NoSigpipeHere&) = delete;
+  NoSigpipeHere& operator=(const NoSigpipeHere&) = delete;
+
+ private:
+  sigset_t pipe_, old_;
+};
+
 }  // namespace
 
 std::vector<std::string> copy_out_argv(const std::string& path) {
@@ -71,6 +96,7 @@ std::vector<std::string> copy_in_argv(const std::string& path, const std::string
 
 sandbox::ExitStatus run_in_sandbox(SandboxHold& hold, const ExecRequest& request,
                                    const ExecOutput& output) {
+  NoSigpipeHere no_sigpipe;
   Pipe out = make_pipe(), err = make_pipe(), in = make_pipe();
   sandbox::SpawnRequest spawn;
   spawn.argv = request.argv;

@@ -88,6 +88,13 @@ SessionRunner::~SessionRunner() {
     s->join();
   for (auto& s : closing)
     s->join();
+  // Each environment detached its own checkouts as it closed; a mount still there belongs to
+  // one whose set-up the stop cut short. Sweep as the next start would, keeping every
+  // session's files (they all live on), so that a stopped daemon leaves no mount behind.
+  try {
+    sweep_session_storage(*shared_, [](const std::string&) { return true; });
+  } catch (const std::exception&) {
+  }
 }
 
 void SessionRunner::exec(const std::string& session_id, ExecRequest request, ExecOutput output,

@@ -86,6 +86,15 @@ test('cove exec runs confined in the session sandbox; cove cp copies without esc
     r = await cove(cv, 'cp', local, `${id}:/workspace/app/shadow`);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /outside \/workspace/);
+    // Refused before it read its input: more than a pipe holds is left unwritten, and the
+    // daemon (not the command) must survive the broken pipe.
+    const big = join(out, 'big.bin');
+    writeFileSync(big, Buffer.alloc(256 << 10, 0x61));
+    r = await cove(cv, 'cp', big, `${id}:/workspace/app/etc/`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /outside \/workspace/);
+    r = await cove(cv, 'exec', id, '--', 'true');
+    assert.equal(r.code, 0, r.stderr);
 
     // A torn-down sandbox is woken for the command.
     await until('the sandbox to be torn down', async () => (await cv.sdk.beta.sessions.retrieve(id)).cove.sandbox === 'stopped');
