@@ -53,6 +53,24 @@ struct ApiClient::Impl {
     if (r.status >= 400) throw ApiClientError(error_message(r), r.status);
     return r.body.empty() ? json::object() : json::parse(r.body);
   }
+
+  // Opens an event stream (no read timeout: a stream may be quiet for long); a refusal
+  // throws with the API's error message.
+  std::unique_ptr<net::HttpResponseStream> open_stream_of(net::HttpRequest req) {
+    req.headers.push_back({"accept", "text/event-stream"});
+    req.read_timeout = std::chrono::milliseconds(0);
+    std::unique_ptr<net::HttpResponseStream> s;
+    try {
+      s = net::block_on(io, http.open(std::move(req)));
+    } catch (const net::HttpError& e) {
+      throw ApiClientError(e.what(), 0);
+    }
+    if (s->status() != 200) {
+      auto body = net::block_on(io, s->read_all(1 << 20));
+      throw ApiClientError(error_message({s->status(), {}, body}), s->status());
+    }
+    return s;
+  }
 };
 
 ApiClient::ApiClient(std::string base_url, std::string api_key) : impl_(std::make_unique<Impl>()) {
@@ -105,20 +123,9 @@ void ApiClient::stream(const std::string& session_id, const StreamOptions& optio
   std::string path = "/v1/sessions/" + session_id + "/events/stream";
   if (options.previews) path += "?event_deltas%5B%5D=agent.message";
   auto req = impl_->request("GET", path);
-  req.headers.push_back({"accept", "text/event-stream"});
   if (options.resume_after)
     req.headers.push_back({"last-event-id", std::to_string(*options.resume_after)});
-  req.read_timeout = std::chrono::milliseconds(0);
-  std::unique_ptr<net::HttpResponseStream> s;
-  try {
-    s = net::block_on(impl_->io, impl_->http.open(std::move(req)));
-  } catch (const net::HttpError& e) {
-    throw ApiClientError(e.what(), 0);
-  }
-  if (s->status() != 200) {
-    auto body = net::block_on(impl_->io, s->read_all(1 << 20));
-    throw ApiClientError(error_message({s->status(), {}, body}), s->status());
-  }
+  auto s = impl_->open_stream_of(std::move(req));
   impl_->open_stream = s.get();
   struct Forget {
     Impl& impl;
@@ -164,19 +171,8 @@ void ApiClient::post_stream(
     const std::function<void(const std::string& type, const json& data)>& on_event) {
   auto req = impl_->request("POST", path);
   req.headers.push_back({"content-type", "application/json"});
-  req.headers.push_back({"accept", "text/event-stream"});
   req.body = body.dump();
-  req.read_timeout = std::chrono::milliseconds(0);
-  std::unique_ptr<net::HttpResponseStream> s;
-  try {
-    s = net::block_on(impl_->io, impl_->http.open(std::move(req)));
-  } catch (const net::HttpError& e) {
-    throw ApiClientError(e.what(), 0);
-  }
-  if (s->status() != 200) {
-    auto text = net::block_on(impl_->io, s->read_all(1 << 20));
-    throw ApiClientError(error_message({s->status(), {}, text}), s->status());
-  }
+  auto s = impl_->open_stream_of(std::move(req));
   net::SseParser parser;
   for (;;) {
     std::optional<std::string> chunk;
