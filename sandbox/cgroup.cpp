@@ -126,8 +126,7 @@ void enable_v2_controllers(const std::string& base) {
       throw SandboxError(kStep, std::string("the ") + c + " controller is not available in " +
                                     base + " (delegate it to cove's cgroup)");
   std::string enabled = read_file(base + "/cgroup.subtree_control");
-  if (has_word(enabled, "memory") && has_word(enabled, "pids") && has_word(enabled, "cpu"))
-    return;
+  if (has_word(enabled, "memory") && has_word(enabled, "pids") && has_word(enabled, "cpu")) return;
   UniqueFd fd(::open((base + "/cgroup.subtree_control").c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) throw_errno(kStep, "open " + base + "/cgroup.subtree_control", errno);
   if (::write(fd.get(), wanted.data(), wanted.size()) == static_cast<ssize_t>(wanted.size()))

@@ -4,7 +4,8 @@
 
 namespace cove::cli {
 
-inline constexpr const char* kEnvironmentHelp = R"(Environment (a command-line option wins over its variable):
+inline constexpr const char* kEnvironmentHelp =
+    R"(Environment (a command-line option wins over its variable):
   COVE_HOME               state directory (default $XDG_DATA_HOME/cove, else ~/.local/share/cove)
   COVE_URL                the daemon that run, ps, logs, ... talk to (default http://127.0.0.1:8420)
   COVE_API_KEY            cove's own API key: the one serve requires and clients send (see `cove key`)
