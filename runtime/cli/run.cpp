@@ -17,6 +17,7 @@
 #include "runtime/cli/cli.hpp"
 #include "runtime/cli/ctrl_c.hpp"
 #include "runtime/cli/daemon_home.hpp"
+#include "runtime/cli/daemon_target.hpp"
 #include "runtime/cli/embedded_daemon.hpp"
 #include "runtime/client/run_agent.hpp"
 #include "runtime/client/run_session.hpp"
@@ -148,26 +149,23 @@ void start_embedded(Daemon& d, const std::string& home, const std::string& model
 // or when nothing answers at the default URL. Returns false (after one line) when a daemon
 // the user named does not answer.
 bool connect(const RunArgs& a, const std::string& model, Daemon& d) {
-  std::string home = a.home.empty() ? default_home() : a.home;
-  d.url = !a.url.empty() ? a.url : env_value("COVE_URL");
-  bool named = !d.url.empty();
-  if (!named) d.url = "http://127.0.0.1:8420";
-  d.key = !a.api_key.empty() ? a.api_key : env_value("COVE_API_KEY");
-  if (d.key.empty()) d.key = read_key(home);
+  DaemonTarget target = resolve_daemon({a.url, a.api_key, a.home});
+  bool named = target.url_source != "the default";
+  d.url = target.url;
+  d.key = target.api_key;
   d.api = std::make_unique<client::ApiClient>(d.url, d.key);
   if (!a.embedded && d.api->reachable()) {
     warn_about_model_settings(d.url);
     return true;
   }
   if (!a.embedded && named) {
-    std::cerr << "cove run: no daemon answers at " << d.url << " ("
-              << (a.url.empty() ? "COVE_URL" : "--url")
+    std::cerr << "cove run: no daemon answers at " << d.url << " (" << target.url_source
               << "); start `cove serve` there, or give no URL to run a daemon in this process\n";
     return false;
   }
   if (!a.embedded)
     std::cerr << "cove run: no daemon answers at " << d.url << "; running one in this process\n";
-  start_embedded(d, home, model);
+  start_embedded(d, target.home, model);
   return true;
 }
 
